@@ -1,0 +1,51 @@
+# Member Space: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test seed migrate bench lint format lock clean help
+
+help:
+	@echo "make run     set everything up and start the suite (gateway on http://127.0.0.1:8000)"
+	@echo "make test    set up what the tests need and run every test"
+	@echo "make seed    put the demo data back to its initial state (also while running)"
+	@echo "make bench   measure the gateway against a bare nameko echo"
+	@echo "make lint    ruff"
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip 'setuptools<81'
+	$(PY) -m pip install --quiet -r requirements.lock
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m deploy.suite run
+
+seed: $(STAMP)
+	$(PY) -m deploy.suite seed
+
+migrate: $(STAMP)
+	$(PY) -m deploy.suite migrate
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) -m tests.bench.run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+
+lock:
+	$(PY) -m pip freeze --exclude-editable | sort -f > requirements.lock
+
+clean:
+	rm -rf $(VENV) var/log .pytest_cache

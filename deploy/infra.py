@@ -1,0 +1,90 @@
+"""Make sure the machine's own services answer: RabbitMQ and PostgreSQL.
+
+When one is installed here but stopped, start it the way this kind of machine
+does; when it is missing, stop with a one-line remedy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+
+@dataclass(frozen=True)
+class Dependency:
+    name: str
+    host: str
+    port: int
+    start: list[str] | None
+    remedy: str
+
+
+def answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _postgres_start() -> list[str] | None:
+    if not shutil.which("pg_ctlcluster") or not os.path.isdir("/etc/postgresql"):
+        return None
+    versions = sorted(os.listdir("/etc/postgresql"))
+    if not versions:
+        return None
+    return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"]
+
+
+def dependencies() -> list[Dependency]:
+    amqp = urlparse(os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+    return [
+        Dependency(
+            "RabbitMQ", amqp.hostname or "127.0.0.1", amqp.port or 5672,
+            ["rabbitmq-server", "-detached"] if shutil.which("rabbitmq-server") else None,
+            "install and start RabbitMQ (apt-get install rabbitmq-server) or set AMQP_URI",
+        ),
+        Dependency(
+            "PostgreSQL", "127.0.0.1", 5432, _postgres_start(),
+            "install and start PostgreSQL (apt-get install postgresql) or set "
+            "<SERVICE>_DATABASE_URL",
+        ),
+    ]
+
+
+def ensure(deps: list[Dependency] | None = None, wait: float = 60.0) -> None:
+    for dep in deps or dependencies():
+        if answers(dep.host, dep.port):
+            continue
+        if dep.start is None or dep.host not in ("127.0.0.1", "localhost"):
+            sys.exit(f"{dep.name} does not answer on {dep.host}:{dep.port}: {dep.remedy}")
+        print(f"{dep.name} is stopped; starting it: {' '.join(dep.start)}", flush=True)
+        subprocess.run(dep.start, check=False, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + wait
+        while not answers(dep.host, dep.port):
+            if time.monotonic() > deadline:
+                sys.exit(f"{dep.name} did not start on {dep.host}:{dep.port}: {dep.remedy}")
+            time.sleep(0.5)
+
+
+def ensure_vhost(vhost: str, fresh: bool = False) -> None:
+    """Create a RabbitMQ virtual host (a test run's own), via rabbitmqctl."""
+    if vhost in ("", "/"):
+        return
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        sys.exit("rabbitmqctl is needed to create the test virtual host "
+                 "(run on the RabbitMQ machine, or create it and set AMQP_URI)")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    if fresh:
+        subprocess.run([ctl, "delete_vhost", vhost], check=False, **quiet)
+    subprocess.run([ctl, "add_vhost", vhost], check=False, **quiet)
+    subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                   check=True, **quiet)

@@ -1,0 +1,173 @@
+"""Run the whole suite on one machine: `python -m deploy.suite run | seed | migrate`.
+
+`make run` calls `run`: checks RabbitMQ and PostgreSQL, makes development keys once,
+creates and migrates each service's database, starts every service and the gateway,
+seeds the demo data through the services' RPC methods, prints the demo logins and
+stops everything cleanly on Ctrl-C. The end-to-end tests start the suite with this
+same code, on their own databases, virtual host and port.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploy import infra
+
+warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# name -> nameko service class; the gateway last, once its backends answer.
+SERVICES: dict[str, str] = {
+    "auth": "services.auth.service:AuthService",
+    "gateway": "gateway.service:GatewayService",
+}
+DATABASE_SERVICES = ("auth",)
+
+
+def dev_keys(var: Path) -> dict[str, str]:
+    """Development keys, made once under var/ (production passes its own files)."""
+    from services.auth.tokens import generate_key_file
+
+    keys = var / "keys"
+    signing = keys / "auth-signing-ed25519.pem"
+    if not signing.exists():
+        generate_key_file(signing)
+        print(f"made a development signing key: {signing.relative_to(ROOT)}", flush=True)
+    return {"AUTH_SIGNING_KEY_FILE": str(signing)}
+
+
+@dataclass
+class Suite:
+    env: dict[str, str]
+    log_dir: Path
+    gateway_url: str
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @classmethod
+    def configure(cls, var: Path, overrides: dict[str, str] | None = None) -> Suite:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        env.update(overrides or {})
+        for name, value in dev_keys(var).items():
+            env.setdefault(name, value)
+        address = env.setdefault("WEB_SERVER_ADDRESS", "127.0.0.1:8000")
+        return cls(env, var / "log", f"http://{address}")
+
+    def migrate(self) -> None:
+        from services.kit.migrate import upgrade
+
+        for service in DATABASE_SERVICES:
+            upgrade(service, self.env.get(f"{service.upper()}_DATABASE_URL"))
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for name, path in SERVICES.items():
+            log = open(self.log_dir / f"{name}.log", "ab")
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "services.kit.runner", path],
+                env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, proc in self.processes.items():
+                if proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(f"{name} exited with {proc.returncode}; see "
+                                       f"{self.log_dir / (name + '.log')}")
+            try:
+                with urllib.request.urlopen(self.gateway_url + "/health", timeout=3) as r:  # noqa: S310
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the suite was not ready within {timeout:.0f}s; see {self.log_dir}")
+
+    def stop(self, grace: float = 15.0) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in self.processes.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.processes.clear()
+
+    def seed(self) -> None:
+        from deploy.demo import seed
+
+        seed(self.env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+
+
+def run() -> int:
+    infra.ensure()
+    suite = Suite.configure(ROOT / "var")
+    print("migrating databases ...", flush=True)
+    suite.migrate()
+    print("starting services ...", flush=True)
+    suite.start()
+    suite.seed()
+    from deploy.demo import print_logins
+
+    print(f"\nMember Space is running: gateway on {suite.gateway_url} "
+          f"(OpenAPI: {suite.gateway_url}/api/v1/openapi.json)")
+    print(f"logs: {suite.log_dir.relative_to(ROOT)}/<service>.log")
+    print_logins()
+    print("Ctrl-C stops everything.", flush=True)
+
+    stop = {"now": False}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while not stop["now"]:
+        for name, proc in suite.processes.items():
+            if proc.poll() is not None:
+                print(f"{name} exited ({proc.returncode}); stopping the suite", flush=True)
+                stop["now"] = True
+        time.sleep(0.5)
+    print("\nstopping ...", flush=True)
+    suite.stop()
+    print("stopped.")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "run"
+    if command == "run":
+        return run()
+    if command == "migrate":
+        infra.ensure()
+        Suite.configure(ROOT / "var").migrate()
+        return 0
+    if command == "seed":
+        infra.ensure()
+        Suite.configure(ROOT / "var").seed()
+        from deploy.demo import print_logins
+
+        print_logins()
+        return 0
+    print("usage: python -m deploy.suite [run|migrate|seed]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

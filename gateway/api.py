@@ -1,0 +1,180 @@
+"""The gateway's routes: one table that both dispatches requests and writes OpenAPI.
+
+A route module declares handlers with `@route(...)`; each names its request and
+response schemas, who may call it and the problems it can answer. Dispatch parses
+and validates (415/413/400/422), checks the caller, calls the handler, and dumps the
+result through the response schema, so nothing undeclared reaches a client.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError
+from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from gateway.problems import ApiError, problem_response
+from services.kit.errors import ServiceError, marshmallow_errors
+from services.kit.logging import get_logger
+
+log = get_logger(__name__)
+
+PUBLIC = "public"
+MEMBER = "member"
+
+JSON_BODY_LIMIT = 64 * 1024
+
+
+@dataclass(eq=False)
+class Route:
+    method: str
+    path: str  # werkzeug rule syntax, e.g. /api/v1/requests/<uuid:request_id>
+    handler: Callable[..., Any]
+    access: str = PUBLIC
+    body: type[Schema] | None = None
+    query: type[Schema] | None = None
+    response: type[Schema] | None = None
+    status: int = 200
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+    problems: tuple[tuple[int, str], ...] = ()
+    # member routes a session with a pending password change may still use
+    allowed_before_password_change: bool = False
+    max_body: int = JSON_BODY_LIMIT
+    idempotent: bool = False
+    name: str = field(default="")
+
+
+ROUTES: list[Route] = []
+
+
+def route(method: str, path: str, **options: Any) -> Callable[[Callable], Callable]:
+    def register(handler: Callable) -> Callable:
+        ROUTES.append(Route(method, path, handler, name=handler.__name__, **options))
+        return handler
+
+    return register
+
+
+@dataclass
+class Call:
+    """One request as a handler sees it."""
+
+    request: Request
+    services: Any  # the gateway service instance: RPC clients as attributes
+    worker_ctx: Any
+    request_id: str
+    path_params: dict[str, Any]
+    body: dict[str, Any] | None = None
+    query: dict[str, Any] | None = None
+    principal: Any = None
+
+    @property
+    def member_id(self) -> str:
+        return self.principal.member_id
+
+
+class Router:
+    def __init__(self, routes: list[Route]):
+        self.routes = routes
+        self.map = Map(
+            [Rule(r.path, methods=[r.method], endpoint=r) for r in routes],
+            strict_slashes=False,
+        )
+
+    def match(self, request: Request) -> tuple[Route, dict[str, Any]]:
+        adapter = self.map.bind_to_environ(request.environ)
+        try:
+            return adapter.match()
+        except MethodNotAllowed as exc:
+            raise ApiError(405, "method_not_allowed",
+                           f"{request.method} is not allowed here.",
+                           headers={"Allow": ", ".join(exc.valid_methods or [])}) from None
+        except NotFound:
+            raise ApiError(404, "not_found", "There is nothing at this address.") from None
+        except Exception:  # redirects and other routing answers
+            raise ApiError(404, "not_found", "There is nothing at this address.") from None
+
+
+def read_json(request: Request, limit: int) -> dict[str, Any]:
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, "payload_too_large", f"The body may not exceed {limit} bytes.")
+    request.max_content_length = limit
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise ApiError(413, "payload_too_large",
+                       f"The body may not exceed {limit} bytes.") from None
+    if len(raw) > limit:
+        raise ApiError(413, "payload_too_large", f"The body may not exceed {limit} bytes.")
+    try:
+        data = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "malformed_json", "The body must be a JSON object.")
+    return data
+
+
+def load(schema_cls: type[Schema], data: Any, location: str = "") -> dict[str, Any]:
+    try:
+        return schema_cls(unknown=RAISE).load(data)
+    except ValidationError as exc:
+        errors = marshmallow_errors(exc.messages, location)
+        raise ApiError(422, "validation_failed", "The request has invalid fields.",
+                       errors=errors) from None
+
+
+def query_dict(request: Request) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        out[key] = values[0] if len(values) == 1 else values
+    return out
+
+
+def json_response(payload: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:
+    response = Response(json.dumps(payload, separators=(",", ":")), status=status,
+                        content_type="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def render(route: Route, result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    status, headers = route.status, None
+    if isinstance(result, tuple):
+        result, status, headers = (*result, None)[:3]
+    if status == 204 or result is None:
+        return Response(status=204 if result is None else status, headers=headers)
+    payload = route.response().dump(result) if route.response else result
+    return json_response(payload, status, headers)
+
+
+def error_response(exc: BaseException, request: Request, request_id: str) -> Response:
+    if isinstance(exc, ApiError):
+        return problem_response(exc.status, exc.code, exc.detail, instance=request.path,
+                                request_id=request_id, errors=exc.errors,
+                                headers=exc.headers, extra=exc.extra)
+    if isinstance(exc, ServiceError):
+        extra = dict(exc.extra)
+        errors = extra.pop("errors", None)
+        status = exc.status if 400 <= exc.status <= 599 else 500
+        if status == 500:
+            log.error("service_internal_error", code=exc.code)
+        return problem_response(status, exc.code, exc.detail, instance=request.path,
+                                request_id=request_id, errors=errors, extra=extra)
+    log.error("unhandled_route_error", exc_info=exc)
+    return problem_response(500, "internal_error", "An internal error occurred.",
+                            instance=request.path, request_id=request_id)

@@ -1,0 +1,43 @@
+"""Health and the API description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import eventlet
+
+from gateway.api import Call, json_response, route
+from gateway.schemas import Health
+from services.kit.errors import ServiceError
+
+HEALTH_TIMEOUT = 3.0
+
+
+def _probe(call: Call, name: str) -> dict[str, Any]:
+    try:
+        return getattr(call.services, name).health(_timeout=HEALTH_TIMEOUT)
+    except ServiceError as exc:
+        return {"ready": False, "error": exc.code}
+
+
+@route("GET", "/health", response=Health, summary="Readiness of the gateway and every service",
+       tags=("system",), problems=((503, "not_ready"),))
+def health(call: Call) -> Any:
+    names = call.services.settings.GATEWAY_SERVICES
+    pool = eventlet.GreenPool(len(names) or 1)
+    reports = dict(zip(names, pool.imap(lambda n: _probe(call, n), names), strict=True))
+    ready = all(r.get("ready") for r in reports.values())
+    body = {"status": "ok" if ready else "not_ready", "services": reports}
+    return (body, 200 if ready else 503)
+
+
+@route("GET", "/health/live", summary="The gateway process answers", tags=("system",))
+def live(call: Call) -> Any:
+    return {"status": "ok"}
+
+
+@route("GET", "/api/v1/openapi.json", summary="This API's OpenAPI document", tags=("system",))
+def openapi(call: Call) -> Any:
+    from gateway.openapi import openapi_document
+
+    return json_response(openapi_document())

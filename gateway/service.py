@@ -1,0 +1,103 @@
+"""The gateway: the only public door. Wiring only; routes live in `gateway.routes`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Request, Response
+
+import gateway.routes  # noqa: F401  (registers the routes)
+from gateway.api import (
+    MEMBER,
+    ROUTES,
+    Call,
+    Router,
+    error_response,
+    load,
+    query_dict,
+    read_json,
+    render,
+)
+from gateway.problems import ApiError
+from gateway.security import TokenKeys, require_member
+from gateway.web import http
+from services.kit.config import BaseSettings, Settings
+from services.kit.context import ACTOR_ID, ACTOR_TYPE, CORRELATION_ID, SESSION_ID, RequestContext
+from services.kit.logging import get_logger
+from services.kit.rpc import ServiceRpc
+
+log = get_logger(__name__)
+
+ALL_METHODS = "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS"
+
+
+class ServiceList(fields.String):
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[str]:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return [name.strip() for name in text.split(",") if name.strip()]
+
+
+class GatewaySettings(BaseSettings):
+    WEB_SERVER_ADDRESS = fields.String(
+        load_default="127.0.0.1:8000",
+        validate=validate.Regexp(r"^[0-9A-Za-z.\-\[\]:]+:[0-9]{1,5}$",
+                                 error="host:port, e.g. 127.0.0.1:8000"))
+    GATEWAY_SERVICES = ServiceList(load_default=["auth"])
+    RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 60))
+
+
+class WorkerContext(DependencyProvider):
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return worker_ctx
+
+
+ROUTER = Router(ROUTES)
+
+
+class GatewayService:
+    name = "gateway"
+    settings_schema = GatewaySettings
+
+    context = RequestContext()
+    settings = Settings()
+    worker = WorkerContext()
+    token_keys = TokenKeys()
+    auth = ServiceRpc("auth")
+
+    @http(ALL_METHODS, "/")
+    def root(self, request: Request) -> Response:
+        return self.dispatch(request)
+
+    @http(ALL_METHODS, "/<path:path>")
+    def any_path(self, request: Request, path: str) -> Response:
+        return self.dispatch(request)
+
+    def dispatch(self, request: Request) -> Response:
+        request_id = self.worker.context_data[CORRELATION_ID]
+        try:
+            route, params = ROUTER.match(request)
+            call = Call(request, self, self.worker, request_id, params)
+            if route.access == MEMBER:
+                self.authenticate(call, route)
+            if route.body is not None:
+                call.body = load(route.body, read_json(request, route.max_body))
+            if route.query is not None:
+                call.query = load(route.query, query_dict(request))
+            response = render(route, route.handler(call))
+        except Exception as exc:
+            response = error_response(exc, request, request_id)
+        response.headers["X-Request-ID"] = request_id
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def authenticate(self, call: Call, route: Any) -> None:
+        principal = require_member(call.request, self.token_keys, self.auth.get_token_keys)
+        if principal.password_change_required and not route.allowed_before_password_change:
+            raise ApiError(403, "password_change_required",
+                           "Personalise your password before using your personal space.")
+        call.principal = principal
+        data = self.worker.context_data
+        data[ACTOR_TYPE], data[ACTOR_ID] = "member", principal.member_id
+        data[SESSION_ID] = principal.session_id

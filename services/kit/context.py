@@ -1,0 +1,60 @@
+"""Who is calling and which request this is, carried across every hop.
+
+nameko copies a worker's `context_data` into the headers of the RPC calls and events
+it sends, and back into the next worker's `context_data`. The gateway puts the
+correlation id and the caller (actor and session) there once; every service reads
+them here and binds the correlation id to its log lines.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import structlog
+from nameko.extensions import DependencyProvider
+
+CORRELATION_ID = "correlation_id"
+ACTOR_TYPE = "actor_type"  # member | agent | system
+ACTOR_ID = "actor_id"
+SESSION_ID = "session_id"
+
+
+@dataclass(frozen=True)
+class CallContext:
+    correlation_id: str
+    actor_type: str
+    actor_id: str | None
+    session_id: str | None
+
+    @property
+    def actor(self) -> str:
+        return f"{self.actor_type}:{self.actor_id}" if self.actor_id else self.actor_type
+
+
+def context_from_data(data: dict) -> CallContext:
+    return CallContext(
+        correlation_id=data.get(CORRELATION_ID) or uuid.uuid4().hex,
+        actor_type=data.get(ACTOR_TYPE) or "system",
+        actor_id=data.get(ACTOR_ID),
+        session_id=data.get(SESSION_ID),
+    )
+
+
+class RequestContext(DependencyProvider):
+    """Binds the correlation id for logging and exposes the caller as `CallContext`."""
+
+    def worker_setup(self, worker_ctx) -> None:
+        data = worker_ctx.context_data
+        if not data.get(CORRELATION_ID):
+            data[CORRELATION_ID] = uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(
+            correlation_id=data[CORRELATION_ID],
+            entrypoint=worker_ctx.entrypoint.method_name,
+        )
+
+    def get_dependency(self, worker_ctx) -> CallContext:
+        return context_from_data(worker_ctx.context_data)
+
+    def worker_teardown(self, worker_ctx) -> None:
+        structlog.contextvars.clear_contextvars()

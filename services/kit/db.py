@@ -1,0 +1,165 @@
+"""The database dependency: a session per unit of work, commit or rollback, outbox relay.
+
+    with self.db.transaction() as tx:        # commits on success, rolls back on error
+        tx.session.add(...)
+        tx.emit("auth.member_updated", member_id=..., data={...})
+        tx.audit("profile.changed", member_id=..., details={...})
+    # events written in that transaction are published right after the commit
+
+    with self.db.read() as session:          # read-only, nothing committed
+        ...
+
+The provider also runs the outbox sweeper and publishes leftovers on start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import eventlet
+import sqlalchemy as sa
+from nameko.extensions import DependencyProvider
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.kit.context import CallContext, context_from_data
+from services.kit.events import OutboxRelay, add_to_outbox, build_envelope
+from services.kit.logging import get_logger
+from services.kit.tables import audit_log
+
+log = get_logger(__name__)
+
+
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    return sa.create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+class UnitOfWork:
+    """One transaction: the session plus the event and audit writers bound to it."""
+
+    def __init__(self, session: Session, context: CallContext):
+        self.session = session
+        self.context = context
+
+    def emit(self, event_type: str, *, member_id: str | None, data: dict[str, Any],
+             version: int = 1) -> str:
+        envelope = build_envelope(event_type, data, member_id=member_id,
+                                  correlation_id=self.context.correlation_id, version=version)
+        return add_to_outbox(self.session, envelope)
+
+    def audit(self, action: str, *, member_id: str | None,
+              details: dict[str, Any] | None = None) -> None:
+        record_audit(self.session, self.context, action, member_id=member_id, details=details)
+
+
+def record_audit(session: Session, context: CallContext, action: str, *,
+                 member_id: str | None, details: dict[str, Any] | None = None) -> None:
+    """Append one line to the service's audit log (who, what, which member, when)."""
+    session.execute(
+        audit_log.insert().values(
+            actor_type=context.actor_type,
+            actor_id=context.actor_id,
+            session_id=context.session_id,
+            member_id=member_id,
+            action=action,
+            details=details or {},
+            correlation_id=context.correlation_id,
+        )
+    )
+
+
+class Store:
+    """What a worker sees of the database."""
+
+    def __init__(self, provider: Database, context: CallContext):
+        self._provider = provider
+        self.context = context
+
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        session = self._provider.sessionmaker()
+        try:
+            yield UnitOfWork(session, self.context)
+            ids = list(session.info.get("outbox_ids", ()))
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        if ids:
+            self._provider.relay_after_commit(ids)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        session = self._provider.sessionmaker()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    @property
+    def engine(self) -> Engine:
+        return self._provider.engine
+
+
+class Database(DependencyProvider):
+    """SQLAlchemy engine per container; sessions per unit of work; outbox relay."""
+
+    def __init__(self, setting: str, sweep_interval: float = 5.0):
+        self.setting = setting
+        self.sweep_interval = sweep_interval
+        self.engine: Engine | None = None
+
+    def setup(self) -> None:
+        settings = self.container.config["SETTINGS"]
+        self.engine = make_engine(getattr(settings, self.setting),
+                                  pool_size=min(settings.MAX_WORKERS, 20))
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.relay = OutboxRelay(self.engine, settings.AMQP_URI)
+        self._sweeper = None
+
+    def start(self) -> None:
+        self._sweeper = self.container.spawn_managed_thread(self._sweep_forever)
+
+    def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.kill()
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> Store:
+        return Store(self, context_from_data(worker_ctx.context_data))
+
+    def relay_after_commit(self, ids: list[str]) -> None:
+        try:
+            self.relay.publish_ids(ids)
+        except Exception:  # the sweeper will publish them
+            log.warning("outbox_relay_deferred", count=len(ids), exc_info=True)
+
+    def _sweep_forever(self) -> None:
+        last_purge = dt.datetime.min
+        while True:
+            eventlet.sleep(self.sweep_interval)
+            try:
+                sent = self.relay.sweep()
+                if sent:
+                    log.info("outbox_swept", published=sent)
+                if dt.datetime.now() - last_purge > dt.timedelta(hours=1):
+                    self.relay.purge()
+                    last_purge = dt.datetime.now()
+            except Exception:
+                log.warning("outbox_sweep_failed", exc_info=True)

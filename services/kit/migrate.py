@@ -1,0 +1,83 @@
+"""Create a service's database if missing and bring it to the latest revision.
+
+    python -m services.kit.migrate auth [benefits ...]
+
+Each service keeps its own Alembic history in `services/<name>/migrations`; the
+database URL comes from `<NAME>_DATABASE_URL` (default: `memberspace_<name>`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy.engine import make_url
+
+from services.kit.tables import kit_metadata
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url(service: str) -> str:
+    return os.environ.get(f"{service.upper()}_DATABASE_URL") or (
+        f"postgresql+psycopg2://postgres@127.0.0.1:5432/memberspace_{service}"
+    )
+
+
+def ensure_database(url: str) -> None:
+    """CREATE DATABASE when it does not exist yet (needs rights on the server)."""
+    target = make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                             {"n": target.database})
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def drop_database(url: str) -> None:
+    target = make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def alembic_config(service: str, url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "services" / service / "migrations"))
+    config.set_main_option("sqlalchemy.url", (url or database_url(service)).replace("%", "%%"))
+    return config
+
+
+def upgrade(service: str, url: str | None = None) -> None:
+    url = url or database_url(service)
+    ensure_database(url)
+    command.upgrade(alembic_config(service, url), "head")
+
+
+def run_env(metadata: sa.MetaData) -> None:
+    """The body of every service's `migrations/env.py` (online mode only)."""
+    engine = sa.create_engine(context.config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=[metadata, kit_metadata],
+                          compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+def main(argv: list[str]) -> int:
+    for service in argv[1:]:
+        upgrade(service)
+        print(f"{service}: database at latest revision")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

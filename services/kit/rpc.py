@@ -1,0 +1,132 @@
+"""RPC calls with timeouts, remote errors mapped back to local exception types.
+
+nameko's own `RpcProxy` waits forever when the target is stopped but its queue
+lives on. `ServiceRpc` waits at most `timeout` seconds, and gives the request
+message the same time-to-live, so a request nobody answered in time is never
+executed later. A timeout is `ServiceTimeout` (504) while the target has
+consumers, `ServiceUnavailable` (503) when it has none or was never declared.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import eventlet
+from kombu import Connection
+from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.exceptions import deserialize
+from nameko.extensions import DependencyProvider
+from nameko.messaging import HeaderEncoder
+from nameko.rpc import ReplyListener, get_rpc_exchange
+from nameko.rpc import rpc as nameko_rpc
+
+from services.kit.errors import ServiceError, ServiceTimeout, ServiceUnavailable
+from services.kit.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def rpc(fn: Any = None, **kwargs: Any) -> Any:
+    """nameko's `@rpc`, with domain errors (`ServiceError`) treated as expected."""
+    kwargs.setdefault("expected_exceptions", (ServiceError,))
+    if fn is None:
+        return nameko_rpc(**kwargs)
+    return nameko_rpc(fn, **kwargs)
+
+
+class InternalServiceError(ServiceError):
+    """A remote call failed for a reason that is not a domain error (a bug)."""
+
+    status = 500
+    code = "internal_error"
+
+
+def consumer_count(amqp_uri: str, service: str) -> int:
+    """How many workers listen on `service`'s RPC queue (0 if it does not exist)."""
+    try:
+        with Connection(amqp_uri, connect_timeout=2) as conn:
+            _, _, consumers = conn.default_channel.queue_declare(
+                queue=f"rpc-{service}", passive=True
+            )
+            return consumers
+    except Exception:
+        return 0
+
+
+class ServiceRpc(DependencyProvider, HeaderEncoder):
+    """`self.auth.get_member(member_id)`, bounded by a timeout."""
+
+    reply_listener = ReplyListener()
+
+    def __init__(self, target_service: str, timeout: float | None = None):
+        self.target_service = target_service
+        self.timeout = timeout
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.amqp_uri = config["AMQP_URI"]
+        self.exchange = get_rpc_exchange(config)
+        self.default_timeout = self.timeout or config["SETTINGS"].RPC_TIMEOUT
+        self.publisher = Publisher(self.amqp_uri, use_confirms=True, serializer="json")
+
+    def get_dependency(self, worker_ctx: Any) -> RemoteService:
+        return RemoteService(self, worker_ctx)
+
+    def call(self, worker_ctx: Any, method: str, args: tuple, kwargs: dict,
+             timeout: float | None = None) -> Any:
+        timeout = timeout or self.default_timeout
+        correlation_id = str(uuid.uuid4())
+        events = self.reply_listener._reply_events
+        reply = self.reply_listener.get_reply_event(correlation_id)
+        try:
+            self.publisher.publish(
+                {"args": args, "kwargs": kwargs},
+                exchange=self.exchange,
+                routing_key=f"{self.target_service}.{method}",
+                mandatory=True,
+                reply_to=self.reply_listener.routing_key,
+                correlation_id=correlation_id,
+                extra_headers=self.get_message_headers(worker_ctx),
+                expiration=timeout,
+            )
+        except UndeliverableMessage:
+            events.pop(correlation_id, None)
+            raise ServiceUnavailable(
+                f"The {self.target_service} service is not available.") from None
+        body = None
+        with eventlet.Timeout(timeout, False):
+            body = reply.wait()
+        if body is None:
+            events.pop(correlation_id, None)
+            if consumer_count(self.amqp_uri, self.target_service) == 0:
+                raise ServiceUnavailable(f"The {self.target_service} service is not available.")
+            raise ServiceTimeout(f"The {self.target_service} service did not answer in time.")
+        error = body.get("error")
+        if error:
+            exc = deserialize(error)
+            if isinstance(exc, ServiceError):
+                raise exc
+            args = error.get("exc_args") or ()
+            if len(args) == 4 and isinstance(args[1], str) and str(args[2]).isdigit():
+                # a ServiceError subclass this process does not import: same contract
+                raise ServiceError(*args)
+            log.error("remote_error", target=self.target_service, method=method,
+                      exc_type=error.get("exc_type"), value=error.get("value"))
+            raise InternalServiceError("An internal error occurred.")
+        return body["result"]
+
+
+class RemoteService:
+    def __init__(self, provider: ServiceRpc, worker_ctx: Any):
+        self._provider = provider
+        self._worker_ctx = worker_ctx
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("_"):
+            raise AttributeError(method)
+
+        def call(*args: Any, _timeout: float | None = None, **kwargs: Any) -> Any:
+            return self._provider.call(self._worker_ctx, method, args, kwargs, _timeout)
+
+        return call
