@@ -21,7 +21,7 @@ from pathlib import Path
 
 from deploy import infra
 
-warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from marshmallow import fields, validate
@@ -60,7 +61,7 @@ class GatewayService:
     name = "gateway"
     settings_schema = GatewaySettings
 
-    context = RequestContext()
+    context = RequestContext(log_calls=False)
     settings = Settings()
     worker = WorkerContext()
     token_keys = TokenKeys()
@@ -75,6 +76,7 @@ class GatewayService:
         return self.dispatch(request)
 
     def dispatch(self, request: Request) -> Response:
+        started = time.perf_counter()
         request_id = self.worker.context_data[CORRELATION_ID]
         try:
             route, params = ROUTER.match(request)
@@ -90,6 +92,9 @@ class GatewayService:
             response = error_response(exc, request, request_id)
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("Cache-Control", "no-store")
+        log.info("request", method=request.method, path=request.path,
+                 status=response.status_code,
+                 duration_ms=round((time.perf_counter() - started) * 1000, 2))
         return response
 
     def authenticate(self, call: Call, route: Any) -> None:

@@ -8,6 +8,7 @@ them here and binds the correlation id to its log lines.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ import structlog
 from nameko.extensions import DependencyProvider
 
 CORRELATION_ID = "correlation_id"
+log = structlog.get_logger(__name__)
+
 ACTOR_TYPE = "actor_type"  # member | agent | system
 ACTOR_ID = "actor_id"
 SESSION_ID = "session_id"
@@ -42,9 +45,14 @@ def context_from_data(data: dict) -> CallContext:
 
 
 class RequestContext(DependencyProvider):
-    """Binds the correlation id for logging and exposes the caller as `CallContext`."""
+    """Binds the correlation id for logging, exposes the caller as `CallContext`, and
+    logs one line per handled call (entrypoint, outcome, duration)."""
+
+    def __init__(self, log_calls: bool = True):
+        self.log_calls = log_calls
 
     def worker_setup(self, worker_ctx) -> None:
+        worker_ctx.started_at = time.perf_counter()
         data = worker_ctx.context_data
         if not data.get(CORRELATION_ID):
             data[CORRELATION_ID] = uuid.uuid4().hex
@@ -55,6 +63,21 @@ class RequestContext(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> CallContext:
         return context_from_data(worker_ctx.context_data)
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None) -> None:
+        if not self.log_calls:
+            return
+        elapsed = round((time.perf_counter() - worker_ctx.started_at) * 1000, 2)
+        if exc_info is None:
+            log.info("call_handled", outcome="ok", duration_ms=elapsed,
+                     actor=context_from_data(worker_ctx.context_data).actor)
+            return
+        exc = exc_info[1]
+        code = getattr(exc, "code", None)
+        if isinstance(code, str):
+            log.info("call_handled", outcome=code, duration_ms=elapsed)
+        else:
+            log.error("call_failed", duration_ms=elapsed, exc_info=exc_info)
 
     def worker_teardown(self, worker_ctx) -> None:
         structlog.contextvars.clear_contextvars()

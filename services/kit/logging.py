@@ -70,7 +70,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(formatter)
-    handler.addFilter(_ExpectedErrorsWithoutTraceback())
+    handler.addFilter(_NoExpectedErrorTracebacks())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -79,16 +79,12 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
-class _ExpectedErrorsWithoutTraceback(logging.Filter):
-    """nameko logs a domain error (an "expected" exception) with its traceback;
-    a refused login is not a crash, so keep the line and drop the trace."""
+class _NoExpectedErrorTracebacks(logging.Filter):
+    """nameko logs a domain error (an "expected" exception) with its traceback; a
+    refused login is not a crash, and `RequestContext` already logs its outcome."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.getMessage().startswith("(expected)"):
-            record.exc_info = None
-            record.exc_text = None
-            record.levelno, record.levelname = logging.INFO, "INFO"
-        return True
+        return not record.getMessage().startswith("(expected)")
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

@@ -32,7 +32,7 @@ def rpc(fn: Any = None, **kwargs: Any) -> Any:
     kwargs.setdefault("expected_exceptions", (ServiceError,))
     if fn is None:
         return nameko_rpc(**kwargs)
-    return nameko_rpc(fn, **kwargs)
+    return nameko_rpc(**kwargs)(fn)
 
 
 class InternalServiceError(ServiceError):

@@ -1,0 +1,81 @@
+"""Test setup shared by every layer.
+
+eventlet must patch the standard library before anything imports it (nameko's
+pytest plugin no longer does since 2.14), and psycopg2 must cooperate with it.
+
+The suite under test gets its own RabbitMQ virtual host, its own databases and its
+own port, so a running demo (`make run`) never answers a test, and the reverse.
+"""
+
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+from psycogreen.eventlet import patch_psycopg  # noqa: E402
+
+patch_psycopg()
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.support import TEST_ENV, Api, suite_overrides  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def test_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Fresh vhost and databases for this run, and a signing key of its own."""
+    from deploy import infra
+    from services.auth.tokens import generate_key_file
+    from services.kit.migrate import drop_database, upgrade
+
+    infra.ensure()
+    infra.ensure_vhost(TEST_ENV["vhost"], fresh=True)
+    var = tmp_path_factory.mktemp("var")
+    key = var / "keys" / "auth-signing-ed25519.pem"
+    generate_key_file(key)
+    env = suite_overrides(key)
+    for service in ("auth",):
+        url = env[f"{service.upper()}_DATABASE_URL"]
+        drop_database(url)
+        upgrade(service, url)
+    os.environ.update(env)  # for in-process helpers (RPC proxies, settings)
+    env["VAR_DIR"] = str(var)
+    return env
+
+
+@pytest.fixture(scope="session")
+def suite(test_env: dict[str, str]):
+    """The whole suite, started the way `make run` starts it."""
+    from deploy.suite import Suite
+
+    running = Suite.configure(Path(test_env["VAR_DIR"]), test_env)
+    running.start(timeout=90)
+    running.seed()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def api(suite) -> Api:
+    return Api(suite.gateway_url)
+
+
+@pytest.fixture
+def rpc(test_env):
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": test_env["AMQP_URI"], "serializer": "json"},
+                         timeout=30) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:8]

@@ -1,0 +1,85 @@
+"""The API conventions every route follows (docs/api-conventions.md)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support import assert_problem
+
+
+def test_unknown_route_and_method_are_problems(api, suite):
+    assert_problem(api.get("/api/v1/nothing-here"), 404, "not_found")
+    assert_problem(api.get("/"), 404, "not_found")
+    r = api.request("DELETE", "/api/v1/me")
+    assert_problem(r, 405, "method_not_allowed")
+    assert "GET" in r.headers["Allow"]
+    r = api.request("TRACE", "/api/v1/me")
+    assert r.status_code in (404, 405)
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_body_errors(api, suite):
+    url = "/api/v1/auth/login"
+    assert_problem(api.post(url, data="{nope", headers={"Content-Type": "application/json"}),
+                   400, "malformed_json")
+    assert_problem(api.post(url, data="[1, 2]", headers={"Content-Type": "application/json"}),
+                   400, "malformed_json")
+    assert_problem(api.post(url, data="identifier=x", headers={
+        "Content-Type": "application/x-www-form-urlencoded"}), 415, "unsupported_media_type")
+    big = json.dumps({"identifier": "x" * 70000, "password": "y"})
+    assert_problem(api.post(url, data=big, headers={"Content-Type": "application/json"}),
+                   413, "payload_too_large")
+    body = assert_problem(api.post(url, json={"identifier": "123456-03091985", "extra": 1}),
+                          422, "validation_failed")
+    fields = {e["field"]: e["code"] for e in body["errors"]}
+    assert fields == {"password": "required", "extra": "unknown_field"}
+    body = assert_problem(api.post(url, json={"identifier": 5, "password": "x",
+                                              "client": "tv"}), 422, "validation_failed")
+    assert {e["field"] for e in body["errors"]} == {"identifier", "client"}
+
+
+def test_request_id_is_echoed_and_followed_into_the_services(api, suite):
+    r = api.post("/api/v1/auth/login", headers={"X-Request-ID": "trace-me-42"},
+                 json={"identifier": "123456-03091985", "password": "Azur#718"})
+    assert r.status_code == 200
+    assert r.headers["X-Request-ID"] == "trace-me-42"
+    auth_log = (suite.log_dir / "auth.log").read_text(errors="replace")
+    assert '"correlation_id": "trace-me-42"' in auth_log
+    generated = api.get("/api/v1/me").headers["X-Request-ID"]
+    assert len(generated) >= 16
+    bad = api.get("/api/v1/me", headers={"X-Request-ID": "no spaces <allowed>"})
+    assert bad.headers["X-Request-ID"] != "no spaces <allowed>"
+
+
+def test_health(api, suite):
+    r = api.get("/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["services"]["auth"]["ready"] is True
+    assert body["services"]["auth"]["checks"]["database"]["ok"] is True
+    assert api.get("/health/live").json() == {"status": "ok"}
+
+
+def test_openapi_document_describes_every_route(api, suite):
+    from openapi_spec_validator import validate
+
+    from gateway.api import ROUTES
+
+    r = api.get("/api/v1/openapi.json")
+    assert r.status_code == 200
+    doc = r.json()
+    validate(doc)
+    assert doc["openapi"].startswith("3.1")
+    for route in ROUTES:
+        path = route.path.replace("<", "{").replace(">", "}")
+        assert route.method.lower() in doc["paths"][path], route.path
+    login = doc["paths"]["/api/v1/auth/login"]["post"]
+    ref = login["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert {"identifier", "password"} <= set(schema["required"])
+    assert "invalid_credentials" in login["responses"]["401"]["description"]
+    me = doc["paths"]["/api/v1/me"]["get"]
+    assert me["security"] == [{"bearerAuth": []}]
+    assert "bearerAuth" in doc["components"]["securitySchemes"]
+    assert "Problem" in doc["components"]["schemas"]

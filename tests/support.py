@@ -1,0 +1,84 @@
+"""Helpers shared by the service and end-to-end tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+from typing import Any
+
+import requests
+
+TEST_ENV = {"vhost": "memberspace_test", "port": "18000"}
+PG = "postgresql+psycopg2://postgres@127.0.0.1:5432"
+
+
+def suite_overrides(signing_key: Path) -> dict[str, str]:
+    return {
+        "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{TEST_ENV['vhost']}",
+        "AUTH_DATABASE_URL": f"{PG}/memberspace_test_auth",
+        "AUTH_SIGNING_KEY_FILE": str(signing_key),
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{TEST_ENV['port']}",
+        "LOG_LEVEL": "INFO",
+        "RPC_TIMEOUT": "10",
+    }
+
+
+class Api:
+    """A small HTTP client for the gateway under test."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.http = requests.Session()
+
+    def request(self, method: str, path: str, token: str | None = None,
+                **kwargs: Any) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(method, self.base + path, headers=headers, timeout=30,
+                                 **kwargs)
+
+    def get(self, path: str, token: str | None = None, **kw: Any) -> requests.Response:
+        return self.request("GET", path, token, **kw)
+
+    def post(self, path: str, token: str | None = None, **kw: Any) -> requests.Response:
+        return self.request("POST", path, token, **kw)
+
+    def login(self, identifier: str, password: str, client: str = "mobile") -> dict[str, Any]:
+        r = self.post("/api/v1/auth/login",
+                      json={"identifier": identifier, "password": password, "client": client})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+def assert_problem(response: requests.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["code"] == code, body
+    assert body["type"].endswith(code) and body["title"] and body["detail"]
+    return body
+
+
+def new_member(rpc: Any, *, password: str | None = "Quai#482", must_change: bool = False,
+               fund: str = "CCSS", number: str | None = None,
+               birth_date: dt.date | None = None, **fields: Any) -> dict[str, Any]:
+    """Create a member with a fresh registration number; returns identity + login."""
+    if number is None:
+        number = (str(random.randint(700000, 799999)) if fund in ("CAMTI", "CARTI")
+                  else str(random.randint(100000, 699999)))
+    birth_date = birth_date or dt.date(1960, 1, 1) + dt.timedelta(days=random.randint(0, 14000))
+    member = {
+        "first_name": "Test", "last_name": "Member", "birth_date": birth_date.isoformat(),
+        "sex": "F", "email": None, "email_validated": False, "language": "fr",
+        "subscriptions": [{"fund": fund, "registration_number": number}],
+        **fields,
+    }
+    created = rpc.auth.create_member(member)
+    if password:
+        rpc.auth.set_credentials(created["member_id"], {
+            "password": password, "must_change_password": must_change})
+    created["identifier"] = f"{number}-{birth_date:%d%m%Y}"
+    created["password"] = password
+    return created
