@@ -27,7 +27,7 @@ def test_demo_member_logs_in_and_sees_previous_connection(api, suite):
     assert body["previous_login_at"] == second["previous_login_at"]
     assert body["previous_login_at"] is not None
     shown = dt.datetime.fromisoformat(body["previous_login_at"])
-    assert abs((dt.datetime.now(dt.timezone.utc) - shown).total_seconds()) < 60
+    assert abs((dt.datetime.now(dt.UTC) - shown).total_seconds()) < 60
 
 
 def test_wrong_password_and_unknown_person_answer_alike(api, suite, rpc):
