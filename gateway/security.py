@@ -94,3 +94,10 @@ def require_member(request: Request, keys: TokenKeys, fetch: Callable[[], dict])
         raise ApiError(401, "authentication_required", "Log in to use this route.",
                        headers={"WWW-Authenticate": "Bearer"})
     return verify_access_token(token, keys, fetch)
+
+
+def enforce_account_state(principal: Principal, allowed_before_password_change: bool) -> None:
+    """A session opened with a password the fund gave must personalise it first."""
+    if principal.password_change_required and not allowed_before_password_change:
+        raise ApiError(403, "password_change_required",
+                       "Personalise your password before using your personal space.")

@@ -21,8 +21,7 @@ from gateway.api import (
     read_json,
     render,
 )
-from gateway.problems import ApiError
-from gateway.security import TokenKeys, require_member
+from gateway.security import TokenKeys, enforce_account_state, require_member
 from gateway.web import http
 from services.kit.config import BaseSettings, Settings
 from services.kit.context import ACTOR_ID, ACTOR_TYPE, CORRELATION_ID, SESSION_ID, RequestContext
@@ -99,9 +98,7 @@ class GatewayService:
 
     def authenticate(self, call: Call, route: Any) -> None:
         principal = require_member(call.request, self.token_keys, self.auth.get_token_keys)
-        if principal.password_change_required and not route.allowed_before_password_change:
-            raise ApiError(403, "password_change_required",
-                           "Personalise your password before using your personal space.")
+        enforce_account_state(principal, route.allowed_before_password_change)
         call.principal = principal
         data = self.worker.context_data
         data[ACTOR_TYPE], data[ACTOR_ID] = "member", principal.member_id
