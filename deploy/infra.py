@@ -1,4 +1,4 @@
-"""Make sure the machine's own services answer: RabbitMQ and PostgreSQL.
+"""Make sure the machine's own services answer: RabbitMQ, Redis and PostgreSQL.
 
 When one is installed here but stopped, start it the way this kind of machine
 does; when it is missing, stop with a one-line remedy.
@@ -49,6 +49,13 @@ def dependencies() -> list[Dependency]:
             "RabbitMQ", amqp.hostname or "127.0.0.1", amqp.port or 5672,
             ["rabbitmq-server", "-detached"] if shutil.which("rabbitmq-server") else None,
             "install and start RabbitMQ (apt-get install rabbitmq-server) or set AMQP_URI",
+        ),
+        Dependency(
+            "Redis", "127.0.0.1", 6379,
+            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1",
+             "--port", "6379", "--save", "", "--appendonly", "no"]
+            if shutil.which("redis-server") else None,
+            "install and start Redis (apt-get install redis-server) or set GATEWAY_REDIS_URL",
         ),
         Dependency(
             "PostgreSQL", "127.0.0.1", 5432, _postgres_start(),

@@ -21,9 +21,10 @@ from gateway.api import (
     read_json,
     render,
 )
+from gateway.idempotency import Idempotency
 from gateway.security import TokenKeys, enforce_account_state, require_member
 from gateway.web import http
-from services.kit.config import BaseSettings, Settings
+from services.kit.config import BaseSettings, Settings, Url
 from services.kit.context import ACTOR_ID, ACTOR_TYPE, CORRELATION_ID, SESSION_ID, RequestContext
 from services.kit.logging import get_logger
 from services.kit.rpc import ServiceRpc
@@ -46,6 +47,8 @@ class GatewaySettings(BaseSettings):
                                  error="host:port, e.g. 127.0.0.1:8000"))
     GATEWAY_SERVICES = ServiceList(load_default=["auth"])
     RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 60))
+    GATEWAY_REDIS_URL = Url(("redis", "rediss", "unix"), load_default="redis://127.0.0.1:6379/0")
+    GATEWAY_REDIS_PREFIX = fields.String(load_default="memberspace:")
 
 
 class WorkerContext(DependencyProvider):
@@ -64,6 +67,7 @@ class GatewayService:
     settings = Settings()
     worker = WorkerContext()
     token_keys = TokenKeys()
+    idempotency = Idempotency()
     auth = ServiceRpc("auth")
 
     @http(ALL_METHODS, "/")
@@ -86,7 +90,12 @@ class GatewayService:
                 call.body = load(route.body, read_json(request, route.max_body))
             if route.query is not None:
                 call.query = load(route.query, query_dict(request))
-            response = render(route, route.handler(call))
+            if route.idempotent:
+                scope = call.principal.member_id if call.principal else request.remote_addr
+                response = self.idempotency.run(
+                    request, scope or "", lambda: render(route, route.handler(call)))
+            else:
+                response = render(route, route.handler(call))
         except Exception as exc:
             response = error_response(exc, request, request_id)
         response.headers["X-Request-ID"] = request_id

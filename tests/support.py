@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{TEST_ENV['port']}",
         "LOG_LEVEL": "INFO",
         "RPC_TIMEOUT": "10",
+        "GATEWAY_REDIS_PREFIX": f"memberspace-test:{uuid.uuid4().hex}:",
     }
 
 
