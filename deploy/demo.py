@@ -50,6 +50,10 @@ DEMO_PEOPLE: list[dict[str, Any]] = [
 ]
 
 
+DEMO_AGENT = {"username": "agent", "display_name": "Demo Agent", "roles": ["agent"],
+              "password": "Harbour-Desk-2026"}
+
+
 def _find(proxy: Any, number: str) -> dict[str, Any] | None:
     try:
         return proxy.auth.find_member(number)
@@ -74,6 +78,12 @@ def seed(amqp_uri: str) -> dict[str, str]:
                 "must_change_password": person["must_change_password"],
             })
             ids[person["login"]] = created["member_id"]
+        try:
+            proxy.auth.delete_agent(DEMO_AGENT["username"])
+        except Exception as exc:
+            if "agent_not_found" not in str(exc):
+                raise
+        proxy.auth.create_agent(**DEMO_AGENT)
     return ids
 
 
@@ -82,3 +92,5 @@ def print_logins() -> None:
     for person in DEMO_PEOPLE:
         name = f"{person['member']['first_name']} {person['member']['last_name']}"
         print(f"  {person['login']:<18} {person['password']:<10} {name}: {person['state']}")
+    print(f"agent (POST /api/v1/agent/login): {DEMO_AGENT['username']} / "
+          f"{DEMO_AGENT['password']}")

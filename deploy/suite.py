@@ -59,6 +59,7 @@ class Suite:
         for name, value in dev_keys(var).items():
             env.setdefault(name, value)
         address = env.setdefault("WEB_SERVER_ADDRESS", "127.0.0.1:8000")
+        env.setdefault("GATEWAY_COOKIE_SECURE", "false")  # local http; production keeps true
         return cls(env, var / "log", f"http://{address}")
 
     def migrate(self) -> None:

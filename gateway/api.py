@@ -26,6 +26,7 @@ log = get_logger(__name__)
 
 PUBLIC = "public"
 MEMBER = "member"
+AGENT = "agent"
 
 JSON_BODY_LIMIT = 64 * 1024
 
@@ -47,6 +48,7 @@ class Route:
     allowed_before_password_change: bool = False
     max_body: int = JSON_BODY_LIMIT
     idempotent: bool = False
+    rate_limit: str | None = None  # name of a per-client-address limit (settings)
     name: str = field(default="")
 
 
@@ -73,10 +75,15 @@ class Call:
     body: dict[str, Any] | None = None
     query: dict[str, Any] | None = None
     principal: Any = None
+    client_ip: str = ""
 
     @property
     def member_id(self) -> str:
         return self.principal.member_id
+
+    @property
+    def settings(self) -> Any:
+        return self.services.settings
 
 
 class Router:

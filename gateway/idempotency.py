@@ -81,15 +81,17 @@ class IdempotencyStore:
         return response
 
 
-class Idempotency(DependencyProvider):
-    """One Redis client per gateway process."""
+class SharedState(DependencyProvider):
+    """State every gateway instance shares, in Redis: idempotency keys and rate limits."""
 
     def setup(self) -> None:
-        settings = self.container.config["SETTINGS"]
-        self.store = IdempotencyStore(
-            redis.Redis.from_url(settings.GATEWAY_REDIS_URL, socket_timeout=2,
-                                 socket_connect_timeout=2),
-            prefix=settings.GATEWAY_REDIS_PREFIX)
+        from gateway.limits import RateLimiter
 
-    def get_dependency(self, worker_ctx: Any) -> IdempotencyStore:
-        return self.store
+        settings = self.container.config["SETTINGS"]
+        client = redis.Redis.from_url(settings.GATEWAY_REDIS_URL, socket_timeout=2,
+                                      socket_connect_timeout=2)
+        self.idempotency = IdempotencyStore(client, prefix=settings.GATEWAY_REDIS_PREFIX)
+        self.limits = RateLimiter(client, prefix=settings.GATEWAY_REDIS_PREFIX)
+
+    def get_dependency(self, worker_ctx: Any) -> SharedState:
+        return self

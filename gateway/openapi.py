@@ -9,7 +9,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from gateway.api import MEMBER, ROUTES, Route
+from gateway.api import AGENT, MEMBER, ROUTES, Route
 from gateway.schemas import Problem
 
 API_VERSION = "1.0.0"
@@ -42,6 +42,8 @@ def _openapi_path(path: str) -> tuple[str, list[dict[str, Any]]]:
 def _operation(route: Route) -> dict[str, Any]:
     _, params = _openapi_path(route.path)
     problems = list(route.problems) + list(_COMMON_PROBLEMS)
+    if route.access in (MEMBER, AGENT):
+        problems += [(401, "session_ended"), (403, "wrong_audience"), (403, "csrf_invalid")]
     if route.access == MEMBER:
         problems += [p for p in _MEMBER_PROBLEMS
                      if not (route.allowed_before_password_change
@@ -76,7 +78,8 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.body is not None:
         operation["requestBody"] = {
             "required": True, "content": {"application/json": {"schema": route.body}}}
-    operation["security"] = [{"bearerAuth": []}] if route.access == MEMBER else []
+    operation["security"] = ([{"bearerAuth": []}, {"cookieAuth": []}]
+                             if route.access in (MEMBER, AGENT) else [])
     return operation
 
 
@@ -95,6 +98,10 @@ def openapi_document() -> dict[str, Any]:
     spec.components.schema("Problem", schema=Problem)
     spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.security_scheme(
+        "cookieAuth", {"type": "apiKey", "in": "cookie", "name": "ms_access",
+                       "description": "Web sessions; state-changing requests also need "
+                                      "the X-CSRF-Token header."})
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         path, _ = _openapi_path(route.path)

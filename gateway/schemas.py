@@ -37,10 +37,39 @@ class LoginRequest(Schema):
 
 
 class TokenAnswer(Schema):
+    """Mobile clients get the tokens; web clients get them as cookies and only the
+    CSRF token (also in the readable `ms_csrf` cookie) in the body."""
+
     access_token = fields.String()
     refresh_token = fields.String()
     token_type = fields.String(metadata={"example": "Bearer"})
     expires_in = fields.Integer(metadata={"description": "Seconds the access token lives."})
+    refresh_expires_in = fields.Integer()
+    csrf_token = fields.String(metadata={"description": "Web only: echo it in X-CSRF-Token."})
+
+
+class RefreshRequest(Schema):
+    refresh_token = fields.String(validate=validate.Length(1, 200))
+
+
+class AgentLoginRequest(Schema):
+    username = fields.String(required=True, validate=validate.Length(1, 64))
+    password = fields.String(required=True, validate=validate.Length(1, 256))
+
+
+class Agent(Schema):
+    agent_id = fields.String()
+    username = fields.String()
+    display_name = fields.String()
+    roles = fields.List(fields.String())
+
+
+class AgentLoginAnswer(Schema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+    agent = fields.Nested(Agent)
 
 
 class LoginAnswer(TokenAnswer):

@@ -1,14 +1,20 @@
 """Who is calling: access tokens checked in the gateway, without a round trip.
 
 auth signs access tokens (EdDSA); the gateway fetches auth's public keys once over
-RPC and caches them, fetching again only for a key id it has not seen.
+RPC and caches them, fetching again only for a key id it has not seen. Mobile apps
+send the token as a bearer; the web app gets it in an HttpOnly cookie and echoes the
+session's CSRF token in `X-CSRF-Token` on every state-changing request (double
+submit, bound to the session by a digest inside the token). Ended sessions are
+refused through the revocation view.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -19,16 +25,24 @@ from gateway.problems import ApiError
 
 ISSUER = "memberspace-auth"
 MEMBER_AUDIENCE = "member"
+AGENT_AUDIENCE = "agent"
 KEY_REFETCH_INTERVAL = 10.0
+ACCESS_COOKIE = "ms_access"
+REFRESH_COOKIE = "ms_refresh"
+CSRF_COOKIE = "ms_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
 class Principal:
-    member_id: str
+    member_id: str  # the subject: a member id, or an agent id for agent tokens
     session_id: str
     client: str
     password_change_required: bool
     audience: str
+    roles: tuple[str, ...] = ()
+    csrf_hash: str | None = field(default=None, compare=False)
 
 
 class TokenKeys(DependencyProvider):
@@ -51,8 +65,12 @@ class TokenKeys(DependencyProvider):
         try:
             return self.keys[kid]
         except KeyError:
-            raise ApiError(401, "invalid_token", "The access token is not valid.",
-                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+            raise invalid_token() from None
+
+
+def invalid_token() -> ApiError:
+    return ApiError(401, "invalid_token", "The access token is not valid or has expired.",
+                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
 def bearer_token(request: Request) -> str | None:
@@ -64,36 +82,69 @@ def bearer_token(request: Request) -> str | None:
 
 
 def verify_access_token(token: str, keys: TokenKeys, fetch: Callable[[], dict],
-                        audience: str = MEMBER_AUDIENCE) -> Principal:
-    invalid = ApiError(401, "invalid_token", "The access token is not valid or has expired.",
-                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                        audience: str | list[str] = MEMBER_AUDIENCE) -> Principal:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
-        raise invalid from None
+        raise invalid_token() from None
     if header.get("alg") != "EdDSA" or not isinstance(header.get("kid"), str):
-        raise invalid
+        raise invalid_token()
     key = keys.key(header["kid"], fetch)
     try:
         claims = jwt.decode(token, key, algorithms=["EdDSA"], audience=audience,
                             issuer=ISSUER, options={"require": ["exp", "sub", "sid", "aud"]})
     except jwt.PyJWTError:
-        raise invalid from None
+        raise invalid_token() from None
     return Principal(
         member_id=claims["sub"],
         session_id=claims["sid"],
         client=claims.get("cli", "web"),
         password_change_required=bool(claims.get("pcr")),
-        audience=audience,
+        audience=claims["aud"],
+        roles=tuple(claims.get("roles", ())),
+        csrf_hash=claims.get("csh"),
     )
 
 
-def require_member(request: Request, keys: TokenKeys, fetch: Callable[[], dict]) -> Principal:
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def check_csrf(request: Request, expected_hash: str | None) -> None:
+    """Double submit: header equals the readable cookie and belongs to the session."""
+    header = request.headers.get(CSRF_HEADER, "")
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not header or not cookie or not secrets.compare_digest(header, cookie) or (
+            expected_hash is not None
+            and not secrets.compare_digest(digest(header), expected_hash)):
+        raise ApiError(403, "csrf_invalid",
+                       f"Send the session's CSRF token in the {CSRF_HEADER} header.")
+
+
+def authenticate(request: Request, keys: TokenKeys, fetch: Callable[[], dict],
+                 revocations: Any, audience: str) -> Principal:
     token = bearer_token(request)
+    via_cookie = False
+    if token is None:
+        token = request.cookies.get(ACCESS_COOKIE) or None
+        via_cookie = token is not None
     if token is None:
         raise ApiError(401, "authentication_required", "Log in to use this route.",
                        headers={"WWW-Authenticate": "Bearer"})
-    return verify_access_token(token, keys, fetch)
+    principal = verify_access_token(token, keys, fetch, [MEMBER_AUDIENCE, AGENT_AUDIENCE])
+    if principal.audience != audience:
+        raise ApiError(403, "wrong_audience",
+                       "This route is for the fund's agents." if audience == AGENT_AUDIENCE
+                       else "This route is for members.")
+    if not revocations.loaded:
+        raise ApiError(503, "service_unavailable", "The gateway is starting; retry shortly.",
+                       headers={"Retry-After": "1"})
+    if revocations.is_ended(principal.session_id):
+        raise ApiError(401, "session_ended", "The session has ended; log in again.",
+                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    if via_cookie and request.method not in SAFE_METHODS:
+        check_csrf(request, principal.csrf_hash)
+    return principal
 
 
 def enforce_account_state(principal: Principal, allowed_before_password_change: bool) -> None:

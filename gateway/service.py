@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
+from nameko.events import BROADCAST, event_handler
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Request, Response
 
 import gateway.routes  # noqa: F401  (registers the routes)
 from gateway.api import (
+    AGENT,
     MEMBER,
     ROUTES,
     Call,
@@ -21,11 +23,20 @@ from gateway.api import (
     read_json,
     render,
 )
-from gateway.idempotency import Idempotency
-from gateway.security import TokenKeys, enforce_account_state, require_member
+from gateway.cors import CorsPolicy
+from gateway.idempotency import SharedState
+from gateway.limits import client_ip, parse_networks
+from gateway.revocation import RevocationView
+from gateway.security import TokenKeys, authenticate, enforce_account_state
 from gateway.web import http
-from services.kit.config import BaseSettings, Settings, Url
-from services.kit.context import ACTOR_ID, ACTOR_TYPE, CORRELATION_ID, SESSION_ID, RequestContext
+from services.kit.config import BaseSettings, Flag, Settings, Url
+from services.kit.context import (
+    ACTOR_ID,
+    ACTOR_TYPE,
+    CORRELATION_ID,
+    SESSION_ID,
+    RequestContext,
+)
 from services.kit.logging import get_logger
 from services.kit.rpc import ServiceRpc
 
@@ -34,10 +45,18 @@ log = get_logger(__name__)
 ALL_METHODS = "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS"
 
 
-class ServiceList(fields.String):
+class CommaList(fields.String):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[str]:
         text = super()._deserialize(value, attr, data, **kwargs)
-        return [name.strip() for name in text.split(",") if name.strip()]
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class Networks(fields.String):
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list:
+        try:
+            return parse_networks(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError as exc:
+            raise ValidationError(f"comma-separated addresses or CIDR blocks: {exc}") from None
 
 
 class GatewaySettings(BaseSettings):
@@ -45,10 +64,20 @@ class GatewaySettings(BaseSettings):
         load_default="127.0.0.1:8000",
         validate=validate.Regexp(r"^[0-9A-Za-z.\-\[\]:]+:[0-9]{1,5}$",
                                  error="host:port, e.g. 127.0.0.1:8000"))
-    GATEWAY_SERVICES = ServiceList(load_default=["auth"])
+    GATEWAY_SERVICES = CommaList(load_default=["auth"])
     RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 60))
     GATEWAY_REDIS_URL = Url(("redis", "rediss", "unix"), load_default="redis://127.0.0.1:6379/0")
     GATEWAY_REDIS_PREFIX = fields.String(load_default="memberspace:")
+    GATEWAY_COOKIE_SECURE = Flag(load_default=True)
+    GATEWAY_COOKIE_SAMESITE = fields.String(load_default="Lax",
+                                            validate=validate.OneOf(["Lax", "Strict", "None"]))
+    GATEWAY_COOKIE_DOMAIN = fields.String(load_default="")
+    GATEWAY_CORS_ORIGINS = CommaList(load_default=[])
+    GATEWAY_TRUSTED_PROXIES = Networks(load_default=[])
+    GATEWAY_LOGIN_LIMIT_PER_IP = fields.Integer(load_default=300,
+                                                validate=validate.Range(1, 100000))
+    GATEWAY_LOGIN_LIMIT_WINDOW = fields.Integer(load_default=600,
+                                                validate=validate.Range(1, 86400))
 
 
 class WorkerContext(DependencyProvider):
@@ -67,7 +96,8 @@ class GatewayService:
     settings = Settings()
     worker = WorkerContext()
     token_keys = TokenKeys()
-    idempotency = Idempotency()
+    shared = SharedState()
+    revocations = RevocationView()
     auth = ServiceRpc("auth")
 
     @http(ALL_METHODS, "/")
@@ -78,26 +108,22 @@ class GatewayService:
     def any_path(self, request: Request, path: str) -> Response:
         return self.dispatch(request)
 
+    @event_handler("auth", "sessions_ended", handler_type=BROADCAST, reliable_delivery=False)
+    def on_sessions_ended(self, envelope: dict) -> None:
+        self.revocations.add(list(envelope.get("data", {}).get("session_ids", [])))
+
     def dispatch(self, request: Request) -> Response:
         started = time.perf_counter()
         request_id = self.worker.context_data[CORRELATION_ID]
+        cors = CorsPolicy(self.settings.GATEWAY_CORS_ORIGINS)
         try:
-            route, params = ROUTER.match(request)
-            call = Call(request, self, self.worker, request_id, params)
-            if route.access == MEMBER:
-                self.authenticate(call, route)
-            if route.body is not None:
-                call.body = load(route.body, read_json(request, route.max_body))
-            if route.query is not None:
-                call.query = load(route.query, query_dict(request))
-            if route.idempotent:
-                scope = call.principal.member_id if call.principal else request.remote_addr
-                response = self.idempotency.run(
-                    request, scope or "", lambda: render(route, route.handler(call)))
+            if request.method == "OPTIONS" and cors.is_preflight(request):
+                response = cors.preflight(request)
             else:
-                response = render(route, route.handler(call))
+                response = self.handle(request, request_id)
         except Exception as exc:
             response = error_response(exc, request, request_id)
+        cors.decorate(request, response)
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("Cache-Control", "no-store")
         log.info("request", method=request.method, path=request.path,
@@ -105,10 +131,32 @@ class GatewayService:
                  duration_ms=round((time.perf_counter() - started) * 1000, 2))
         return response
 
+    def handle(self, request: Request, request_id: str) -> Response:
+        route, params = ROUTER.match(request)
+        call = Call(request, self, self.worker, request_id, params,
+                    client_ip=client_ip(request, self.settings.GATEWAY_TRUSTED_PROXIES))
+        if route.rate_limit:
+            limit = getattr(self.settings, f"GATEWAY_{route.rate_limit.upper()}_LIMIT_PER_IP")
+            window = getattr(self.settings, f"GATEWAY_{route.rate_limit.upper()}_LIMIT_WINDOW")
+            self.shared.limits.hit(route.rate_limit, call.client_ip, limit, window)
+        if route.access in (MEMBER, AGENT):
+            self.authenticate(call, route)
+        if route.body is not None:
+            call.body = load(route.body, read_json(request, route.max_body))
+        if route.query is not None:
+            call.query = load(route.query, query_dict(request))
+        if route.idempotent:
+            scope = call.principal.member_id if call.principal else call.client_ip
+            return self.shared.idempotency.run(
+                request, scope, lambda: render(route, route.handler(call)))
+        return render(route, route.handler(call))
+
     def authenticate(self, call: Call, route: Any) -> None:
-        principal = require_member(call.request, self.token_keys, self.auth.get_token_keys)
-        enforce_account_state(principal, route.allowed_before_password_change)
+        principal = authenticate(call.request, self.token_keys, self.auth.get_token_keys,
+                                 self.revocations, route.access)
+        if route.access == MEMBER:
+            enforce_account_state(principal, route.allowed_before_password_change)
         call.principal = principal
         data = self.worker.context_data
-        data[ACTOR_TYPE], data[ACTOR_ID] = "member", principal.member_id
+        data[ACTOR_TYPE], data[ACTOR_ID] = route.access, principal.member_id
         data[SESSION_ID] = principal.session_id

@@ -23,6 +23,8 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "LOG_LEVEL": "INFO",
         "RPC_TIMEOUT": "10",
         "GATEWAY_REDIS_PREFIX": f"memberspace-test:{uuid.uuid4().hex}:",
+        "GATEWAY_COOKIE_SECURE": "false",
+        "GATEWAY_CORS_ORIGINS": "https://app.example.mc",
     }
 
 

@@ -1,32 +1,84 @@
-"""Login, password change and the member's own account."""
+"""Login, sessions (refresh, logout), the password change and the member's own account."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gateway.api import MEMBER, Call, route
-from gateway.schemas import LoginAnswer, LoginRequest, Me, PasswordChangeRequest, TokenAnswer
+from werkzeug.wrappers import Response
+
+from gateway.api import MEMBER, Call, json_response, load, read_json, route
+from gateway.cookies import clear_session_cookies, set_session_cookies, web_body
+from gateway.problems import ApiError
+from gateway.schemas import (
+    LoginAnswer,
+    LoginRequest,
+    Me,
+    PasswordChangeRequest,
+    RefreshRequest,
+    TokenAnswer,
+)
+from gateway.security import CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE
 
 LOGIN_PROBLEMS = ((400, "invalid_identifier"), (401, "invalid_credentials"),
-                  (422, "validation_failed"))
+                  (422, "validation_failed"), (429, "login_locked"),
+                  (429, "too_many_requests"))
+
+
+def session_answer(call: Call, answer: dict[str, Any], schema: type, status: int = 200) -> Any:
+    """Mobile: tokens in the body. Web: tokens in cookies, the CSRF token in the body."""
+    if "csrf_token" not in answer:
+        return schema().dump(answer)
+    response = json_response(schema().dump(web_body(answer)), status)
+    return set_session_cookies(response, answer, call.settings)
 
 
 @route("POST", "/api/v1/auth/login", body=LoginRequest, response=LoginAnswer,
-       summary="Log in with identifier and password", tags=("auth",),
+       rate_limit="login", summary="Log in with identifier and password", tags=("auth",),
        problems=LOGIN_PROBLEMS)
-def login(call: Call) -> dict[str, Any]:
+def login(call: Call) -> Any:
     body = call.body
-    return call.services.auth.login(body["identifier"], body["password"], body["client"])
+    answer = call.services.auth.login(body["identifier"], body["password"], body["client"])
+    return session_answer(call, answer, LoginAnswer)
+
+
+@route("POST", "/api/v1/auth/refresh", response=TokenAnswer,
+       summary="Rotate the refresh token (from the body, or the web cookie with the CSRF "
+               "header) for a new pair", tags=("auth",),
+       problems=((401, "invalid_refresh_token"), (401, "refresh_token_reused"),
+                 (401, "session_ended"), (403, "csrf_invalid")))
+def refresh(call: Call) -> Any:
+    request = call.request
+    token, csrf = None, None
+    if request.content_length:
+        token = load(RefreshRequest, read_json(request, 4096)).get("refresh_token")
+    if token is None:
+        token = request.cookies.get(REFRESH_COOKIE)
+        csrf = request.headers.get(CSRF_HEADER, "")
+        if token is None:
+            raise ApiError(401, "invalid_refresh_token", "No refresh token was sent.")
+        if not csrf or csrf != request.cookies.get(CSRF_COOKIE):
+            raise ApiError(403, "csrf_invalid",
+                           f"Send the session's CSRF token in the {CSRF_HEADER} header.")
+    answer = call.services.auth.refresh(token, csrf)
+    return session_answer(call, answer, TokenAnswer)
+
+
+@route("POST", "/api/v1/auth/logout", access=MEMBER, status=204,
+       allowed_before_password_change=True, summary="End this session", tags=("auth",))
+def logout(call: Call) -> Response:
+    call.services.auth.logout(call.principal.session_id, call.member_id)
+    return clear_session_cookies(Response(status=204), call.settings)
 
 
 @route("POST", "/api/v1/auth/password", access=MEMBER, body=PasswordChangeRequest,
        response=TokenAnswer, allowed_before_password_change=True,
-       summary="Change the password (the current one is required)", tags=("auth",),
-       problems=((422, "validation_failed"),))
-def change_password(call: Call) -> dict[str, Any]:
-    return call.services.auth.change_password(
+       summary="Change the password (the current one is required); other sessions end",
+       tags=("auth",), problems=((422, "validation_failed"),))
+def change_password(call: Call) -> Any:
+    answer = call.services.auth.change_password(
         call.member_id, call.principal.session_id, call.body["current_password"],
         call.body["new_password"])
+    return session_answer(call, answer, TokenAnswer)
 
 
 @route("GET", "/api/v1/me", access=MEMBER, response=Me,

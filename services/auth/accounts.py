@@ -8,24 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session as DbSession
 
+from services.auth import sessions
 from services.auth.hashing import PasswordHashing
 from services.auth.identifiers import IdentifierError, parse_identifier
 from services.auth.models import Person, Session, Subscription
 from services.auth.passwords import PersonalFacts, check_password
 from services.auth.schemas import CredentialsSchema, MemberSchema
-from services.auth.tokens import (
-    MEMBER_AUDIENCE,
-    SigningKey,
-    issue_access_token,
-    new_refresh_token,
-)
 from services.kit.db import UnitOfWork
 from services.kit.errors import (
     Conflict,
@@ -39,16 +33,6 @@ from services.kit.errors import (
 from services.kit.logging import get_logger
 
 log = get_logger(__name__)
-
-CLIENTS = ("web", "mobile")
-
-
-@dataclass(frozen=True)
-class TokenSettings:
-    key: SigningKey
-    access_ttl: int
-    refresh_ttl: int
-
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -180,17 +164,20 @@ def set_credentials(tx: UnitOfWork, hashing: PasswordHashing, member_id: str,
     person.password_hash = hashing.hash(fields["password"])
     person.must_change_password = fields["must_change_password"]
     person.password_changed_at = now()
+    sessions.end_member_sessions(tx, person.id, "credentials_reset")
     tx.audit("credentials.set", member_id=person.id,
              details={"must_change_password": person.must_change_password})
     return person
 
 
-def authenticate(session: DbSession, hashing: PasswordHashing, raw_identifier: Any,
-                 password: Any) -> Person:
-    """The person the identifier and password designate, or InvalidCredentials.
+def login(tx: UnitOfWork, hashing: PasswordHashing, tokens: sessions.TokenSettings,
+          lockout: sessions.LockoutPolicy, raw_identifier: Any, password: Any,
+          client: str) -> dict[str, Any] | None:
+    """Check the identifier and password and open a session.
 
     Always as many password checks as the identifier's form allows candidates, so the
-    answer's timing says nothing about which accounts exist.
+    answer's timing says nothing about which accounts exist. Failures count per
+    identifier, known or not, so a lock says nothing either.
     """
     try:
         ident = parse_identifier(raw_identifier)
@@ -198,9 +185,13 @@ def authenticate(session: DbSession, hashing: PasswordHashing, raw_identifier: A
         raise ServiceError(exc.detail, code=exc.code, status=400,
                            extra={"errors": [FieldError("identifier", exc.code, exc.detail)]},
                            ) from None
+    keys = sessions.lockout_keys(ident)
+    until = sessions.locked_until(tx.session, keys)
+    if until:
+        raise sessions.locked_error(until)
     if not isinstance(password, str) or not password or len(password) > 128:
         password = ""
-    people = session.scalars(
+    people = tx.session.scalars(
         sa.select(Person)
         .join(Subscription)
         .where(Subscription.registration_number.in_(ident.candidates),
@@ -210,59 +201,25 @@ def authenticate(session: DbSession, hashing: PasswordHashing, raw_identifier: A
     slots: list[Person | None] = list(people)[: len(ident.candidates)]
     slots += [None] * (len(ident.candidates) - len(slots))
     matches = [p for p in slots if hashing.verify(p.password_hash if p else None, password)]
-    if len({p.id for p in matches}) != 1:
-        if len(matches) > 1:
-            log.warning("ambiguous_identifier_matched_twice")
-        raise Unauthorized("The identifier or the password is incorrect.",
-                           code="invalid_credentials")
-    return matches[0]
+    if len({p.id for p in matches}) == 1:
+        sessions.clear_failures(tx, keys)
+        return sessions.member_login(tx, tokens, matches[0], client, "password")
+    if len(matches) > 1:
+        log.warning("ambiguous_identifier_matched_twice")
+    if sessions.record_failure(tx, keys, lockout):
+        for person in people:
+            tx.emit("auth.login_locked", member_id=person.id,
+                    data={"until": (sessions.now() + dt.timedelta(
+                        seconds=lockout.seconds)).isoformat()})
+        tx.refuse_after_commit(sessions.locked_error(
+            sessions.now() + dt.timedelta(seconds=lockout.seconds)))
+        return None
+    tx.refuse_after_commit(Unauthorized("The identifier or the password is incorrect.",
+                                        code="invalid_credentials"))
+    return None
 
 
-def open_session(tx: UnitOfWork, tokens: TokenSettings, person: Person, client: str,
-                 method: str) -> dict[str, Any]:
-    """Start a session, record the connection, and return the tokens."""
-    if client not in CLIENTS:
-        raise ValidationFailed.of([FieldError("client", "not_allowed",
-                                              "Must be one of: web, mobile.")])
-    at = now()
-    previous_login_at = person.last_login_at
-    person.previous_login_at, person.previous_login_method = (
-        person.last_login_at, person.last_login_method)
-    person.last_login_at, person.last_login_method = at, method
-    refresh, refresh_hash = new_refresh_token()
-    sess = Session(id=str(uuid.uuid4()), person_id=person.id, client=client, method=method,
-                   refresh_token_hash=refresh_hash, created_at=at,
-                   expires_at=at + dt.timedelta(seconds=tokens.refresh_ttl))
-    tx.session.add(sess)
-    tx.session.flush()
-    tx.emit("auth.member_logged_in", member_id=person.id,
-            data={"session_id": sess.id, "client": client, "method": method,
-                  "at": at.isoformat()})
-    return {
-        **session_tokens(tokens, person, sess, refresh),
-        "must_change_password": person.must_change_password,
-        "previous_login_at": _iso(previous_login_at),
-        "member_id": person.id,
-    }
-
-
-def session_tokens(tokens: TokenSettings, person: Person, sess: Session,
-                   refresh_token: str) -> dict[str, Any]:
-    access = issue_access_token(
-        tokens.key, subject=person.id, session_id=sess.id, client=sess.client,
-        audience=MEMBER_AUDIENCE, ttl=tokens.access_ttl,
-        claims={"pcr": person.must_change_password and sess.method == "password"},
-    )
-    return {
-        "session_id": sess.id,
-        "access_token": access,
-        "refresh_token": refresh_token,
-        "token_type": "Bearer",
-        "expires_in": tokens.access_ttl,
-    }
-
-
-def change_password(tx: UnitOfWork, hashing: PasswordHashing, tokens: TokenSettings,
+def change_password(tx: UnitOfWork, hashing: PasswordHashing, tokens: sessions.TokenSettings,
                     member_id: str, session_id: str | None, current: Any,
                     new: Any) -> dict[str, Any]:
     """Check the current password, apply the rules, store the new hash, and hand back
@@ -280,19 +237,18 @@ def change_password(tx: UnitOfWork, hashing: PasswordHashing, tokens: TokenSetti
                                  "The new password must differ from the current one."))
     if errors:
         raise ValidationFailed.of(errors, "The new password does not follow the rules.")
+    sess = sessions.active_session(tx.session, session_id, person.id)
     person.password_hash = hashing.hash(new)
     person.must_change_password = False
     person.password_changed_at = now()
-    sess = tx.session.get(Session, session_id) if session_id else None
-    if sess is None or sess.person_id != person.id or sess.ended_at is not None:
-        raise Unauthorized("The session has ended.", code="session_ended")
-    refresh, sess.refresh_token_hash = new_refresh_token()
+    # the new password is taken into account at once: every other session ends
+    sessions.end_member_sessions(tx, person.id, "password_changed", keep=sess.id)
     tx.session.flush()
     tx.emit("auth.password_changed", member_id=person.id,
             data={"session_id": sess.id, "at": person.password_changed_at.isoformat(),
                   "method": "change"})
     tx.audit("password.changed", member_id=person.id)
-    return session_tokens(tokens, person, sess, refresh)
+    return sessions.issue_tokens(tx, tokens, sess, sessions.member_claims(person, sess))
 
 
 def list_members(session: DbSession, cursor: str | None, limit: int) -> dict[str, Any]:

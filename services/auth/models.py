@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -61,22 +62,103 @@ class Subscription(Base):
     person: Mapped[Person] = relationship(back_populates="subscriptions")
 
 
+class Agent(Base):
+    """A member of the fund's staff."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(sa.String(30)))
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
 class Session(Base):
-    """A login: one per device sign-in, refreshed until it ends."""
+    """A sign-in of a member or an agent, kept alive by rotating refresh tokens."""
 
     __tablename__ = "sessions"
 
     id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), primary_key=True)
-    person_id: Mapped[str] = mapped_column(
+    person_id: Mapped[str | None] = mapped_column(
         sa.Uuid(as_uuid=False), sa.ForeignKey("persons.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[str | None] = mapped_column(
+        sa.Uuid(as_uuid=False), sa.ForeignKey("agents.id", ondelete="CASCADE")
     )
     client: Mapped[str] = mapped_column(sa.String(10))
     method: Mapped[str] = mapped_column(sa.String(20))
-    refresh_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    csrf_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
     expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     ended_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     end_reason: Mapped[str | None] = mapped_column(sa.String(30))
+
+    @property
+    def principal_id(self) -> str:
+        return self.person_id or self.agent_id or ""
+
+
+class RefreshToken(Base):
+    """Every refresh token a session was given; a spent one used again ends the session."""
+
+    __tablename__ = "refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        sa.Uuid(as_uuid=False), sa.ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    issued_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+    spent_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    """Consecutive failed logins for one identifier, kept only while the lockout needs it."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    failures: Mapped[int] = mapped_column(sa.Integer)
+    last_failed_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class MConnectFlow(Base):
+    """An MConnect login under way: single use, short-lived."""
+
+    __tablename__ = "mconnect_flows"
+
+    state_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(sa.String(100))
+    code_verifier: Mapped[str] = mapped_column(sa.String(200))
+    client: Mapped[str] = mapped_column(sa.String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+
+
+class MConnectIdentity(Base):
+    """A digital identity linked to a person on its first use."""
+
+    __tablename__ = "mconnect_identities"
+
+    issuer: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    person_id: Mapped[str] = mapped_column(
+        sa.Uuid(as_uuid=False), sa.ForeignKey("persons.id", ondelete="CASCADE"))
+    linked_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+
+
+class MobileLoginCode(Base):
+    """One-time code the mobile app exchanges for tokens after an MConnect login."""
+
+    __tablename__ = "mobile_login_codes"
+
+    code_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(
+        sa.Uuid(as_uuid=False), sa.ForeignKey("persons.id", ondelete="CASCADE"))
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 sa.Index("ix_persons_birth_date", Person.birth_date)

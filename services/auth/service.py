@@ -1,4 +1,4 @@
-"""The auth service: nameko entrypoints only; the rules live in `accounts`."""
+"""The auth service: nameko entrypoints only; the rules live in plain modules."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import Any
 
 from marshmallow import fields, validate
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 
-from services.auth import accounts
+from services.auth import accounts, agents, sessions
 from services.auth.hashing import Argon2Parameters, PasswordHashing
 from services.auth.tokens import SigningKey
 from services.kit.config import BaseSettings, database_url_field
@@ -20,26 +21,33 @@ from services.kit.rpc import rpc
 class AuthSettings(BaseSettings):
     AUTH_DATABASE_URL = database_url_field("auth")
     AUTH_SIGNING_KEY_FILE = fields.String(load_default="var/keys/auth-signing-ed25519.pem")
-    AUTH_ACCESS_TOKEN_TTL = fields.Integer(load_default=900, validate=validate.Range(60, 3600))
+    AUTH_ACCESS_TOKEN_TTL = fields.Integer(load_default=600, validate=validate.Range(60, 3600))
     AUTH_REFRESH_TOKEN_TTL = fields.Integer(load_default=30 * 86400,
                                             validate=validate.Range(3600, 90 * 86400))
     AUTH_ARGON2_TIME_COST = fields.Integer(load_default=3, validate=validate.Range(1, 20))
     AUTH_ARGON2_MEMORY_KIB = fields.Integer(load_default=65536,
                                             validate=validate.Range(8192, 1048576))
     AUTH_ARGON2_PARALLELISM = fields.Integer(load_default=4, validate=validate.Range(1, 16))
+    AUTH_LOCKOUT_THRESHOLD = fields.Integer(load_default=5, validate=validate.Range(2, 50))
+    AUTH_LOCKOUT_SECONDS = fields.Integer(load_default=900, validate=validate.Range(10, 86400))
+    AUTH_CONNECTION_RETENTION_DAYS = fields.Integer(load_default=730,
+                                                    validate=validate.Range(1, 3650))
 
 
 class Credentials(DependencyProvider):
-    """The password hasher and the token signing key, loaded once per container."""
+    """The password hasher, the token signing key and the lockout policy, loaded once."""
 
     def setup(self) -> None:
         settings = self.container.config["SETTINGS"]
         self.hashing = PasswordHashing(Argon2Parameters(
             settings.AUTH_ARGON2_TIME_COST, settings.AUTH_ARGON2_MEMORY_KIB,
             settings.AUTH_ARGON2_PARALLELISM))
-        self.tokens = accounts.TokenSettings(
+        self.tokens = sessions.TokenSettings(
             SigningKey.from_pem_file(settings.AUTH_SIGNING_KEY_FILE),
             settings.AUTH_ACCESS_TOKEN_TTL, settings.AUTH_REFRESH_TOKEN_TTL)
+        self.lockout = sessions.LockoutPolicy(settings.AUTH_LOCKOUT_THRESHOLD,
+                                              settings.AUTH_LOCKOUT_SECONDS)
+        self.retention_days = settings.AUTH_CONNECTION_RETENTION_DAYS
 
     def get_dependency(self, worker_ctx: Any) -> Credentials:
         return self
@@ -74,19 +82,22 @@ class AuthService(HealthEntrypoints):
 
     @rpc
     def get_member(self, member_id: str) -> dict:
-        with self.db.read() as session:
+        with self.db.member_read(member_id, "member.read") as session:
             return accounts.member_view(accounts.get_person(session, member_id))
 
     @rpc
     def find_member(self, registration_number: str) -> dict:
-        with self.db.read() as session:
-            return accounts.identity(
-                accounts.find_by_registration_number(session, str(registration_number)))
+        with self.db.transaction() as tx:
+            person = accounts.find_by_registration_number(tx.session, str(registration_number))
+            tx.audit("member.found", member_id=person.id)
+            return accounts.identity(person)
 
     @rpc
     def list_members(self, cursor: str | None = None, limit: int = 200) -> dict:
-        with self.db.read() as session:
-            return accounts.list_members(session, cursor, limit)
+        with self.db.transaction() as tx:
+            page = accounts.list_members(tx.session, cursor, limit)
+            tx.audit("members.listed", member_id=None, details={"count": len(page["items"])})
+            return page
 
     @rpc
     def delete_member(self, member_id: str) -> None:
@@ -95,17 +106,15 @@ class AuthService(HealthEntrypoints):
 
     @rpc
     def export_member_data(self, member_id: str) -> dict:
-        with self.db.read() as session:
+        with self.db.member_read(member_id, "member.exported") as session:
             return accounts.export_member_data(session, member_id)
 
     # -- members themselves (through the gateway) --------------------------------------
     @rpc
     def login(self, identifier: str, password: str, client: str = "web") -> dict:
         with self.db.transaction() as tx:
-            person = accounts.authenticate(tx.session, self.credentials.hashing,
-                                           identifier, password)
-            return accounts.open_session(tx, self.credentials.tokens, person, client,
-                                         "password")
+            return accounts.login(tx, self.credentials.hashing, self.credentials.tokens,
+                                  self.credentials.lockout, identifier, password, client)
 
     @rpc
     def change_password(self, member_id: str, session_id: str, current_password: str,
@@ -116,6 +125,51 @@ class AuthService(HealthEntrypoints):
                                             current_password, new_password)
 
     @rpc
+    def refresh(self, refresh_token: str, csrf_token: str | None = None) -> dict:
+        with self.db.transaction() as tx:
+            return sessions.refresh(tx, self.credentials.tokens, refresh_token, csrf_token)
+
+    @rpc
+    def logout(self, session_id: str, principal_id: str) -> None:
+        with self.db.transaction() as tx:
+            sessions.logout(tx, session_id, principal_id)
+
+    # -- agents -----------------------------------------------------------------------
+    @rpc
+    def create_agent(self, username: str, display_name: str, roles: list,
+                     password: str) -> dict:
+        with self.db.transaction() as tx:
+            return agents.agent_view(agents.create_agent(
+                tx, self.credentials.hashing, username, display_name, roles, password))
+
+    @rpc
+    def delete_agent(self, username: str) -> None:
+        with self.db.transaction() as tx:
+            agents.delete_agent(tx, username)
+
+    @rpc
+    def agent_login(self, username: str, password: str) -> dict:
+        with self.db.transaction() as tx:
+            return agents.login(tx, self.credentials.hashing, self.credentials.tokens,
+                                self.credentials.lockout, username, password)
+
+    # -- the gateway's view of sessions -------------------------------------------------
+    @rpc
     def get_token_keys(self) -> dict:
         """Public keys (JWKS) the gateway verifies access tokens with."""
         return {"keys": [self.credentials.tokens.key.public_jwk()]}
+
+    @rpc
+    def list_ended_sessions(self, within_seconds: int | None = None) -> dict:
+        """Sessions ended recently enough for their access tokens to be alive."""
+        within = int(within_seconds or self.credentials.tokens.access_ttl + 60)
+        with self.db.read() as session:
+            return {"session_ids": sessions.recently_ended(session, within),
+                    "access_token_ttl": self.credentials.tokens.access_ttl}
+
+    @timer(interval=3600)
+    def purge(self) -> None:
+        """Counters, sessions and connection records past their retention."""
+        with self.db.transaction() as tx:
+            sessions.purge(tx.session, self.credentials.lockout,
+                           self.credentials.retention_days)

@@ -67,6 +67,7 @@ class BaseSettings(Schema):
     MAX_WORKERS = fields.Integer(load_default=20, validate=validate.Range(1, 1000))
     RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 300))
     TIMEZONE = fields.String(load_default="Europe/Monaco")
+    AUDIT_RETENTION_DAYS = fields.Integer(load_default=730, validate=validate.Range(30, 3650))
 
 
 def database_url_field(service: str) -> Url:

@@ -49,6 +49,11 @@ class UnitOfWork:
     def __init__(self, session: Session, context: CallContext):
         self.session = session
         self.context = context
+        self.refusal: BaseException | None = None
+
+    def refuse_after_commit(self, error: BaseException) -> None:
+        """Commit what was written (say, a failed-login count), then raise `error`."""
+        self.refusal = error
 
     def emit(self, event_type: str, *, member_id: str | None, data: dict[str, Any],
              version: int = 1) -> str:
@@ -77,6 +82,15 @@ def record_audit(session: Session, context: CallContext, action: str, *,
     )
 
 
+def purge_audit(engine: Engine, retention_days: int) -> int:
+    """Delete audit lines past their retention (the log is otherwise append-only)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("SET LOCAL memberspace.audit_purge = 'on'"))
+        return conn.execute(audit_log.delete().where(
+            audit_log.c.at < sa.func.now() - sa.text(f"interval '{int(retention_days)} days'")
+        )).rowcount
+
+
 class Store:
     """What a worker sees of the database."""
 
@@ -87,8 +101,9 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
         session = self._provider.sessionmaker()
+        uow = UnitOfWork(session, self.context)
         try:
-            yield UnitOfWork(session, self.context)
+            yield uow
             ids = list(session.info.get("outbox_ids", ()))
             session.commit()
         except BaseException:
@@ -98,6 +113,21 @@ class Store:
             session.close()
         if ids:
             self._provider.relay_after_commit(ids)
+        if uow.refusal is not None:
+            raise uow.refusal
+
+    @contextmanager
+    def member_read(self, member_id: str | None, action: str,
+                    details: dict[str, Any] | None = None) -> Iterator[Session]:
+        """Read a member's data; audited unless the member reads their own."""
+        ctx = self.context
+        if ctx.actor_type == "member" and ctx.actor_id == member_id:
+            with self.read() as session:
+                yield session
+            return
+        with self.transaction() as tx:
+            yield tx.session
+            tx.audit(action, member_id=member_id, details=details)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -127,6 +157,7 @@ class Database(DependencyProvider):
                                   pool_size=min(settings.MAX_WORKERS, 20))
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.relay = OutboxRelay(self.engine, settings.AMQP_URI)
+        self.audit_retention_days = settings.AUDIT_RETENTION_DAYS
         self._sweeper = None
 
     def start(self) -> None:
@@ -160,6 +191,7 @@ class Database(DependencyProvider):
                     log.info("outbox_swept", published=sent)
                 if dt.datetime.now() - last_purge > dt.timedelta(hours=1):
                     self.relay.purge()
+                    purge_audit(self.engine, self.audit_retention_days)
                     last_purge = dt.datetime.now()
             except Exception:
                 log.warning("outbox_sweep_failed", exc_info=True)

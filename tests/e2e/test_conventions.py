@@ -80,6 +80,6 @@ def test_openapi_document_describes_every_route(api, suite):
     assert {"identifier", "password"} <= set(schema["required"])
     assert "invalid_credentials" in login["responses"]["401"]["description"]
     me = doc["paths"]["/api/v1/me"]["get"]
-    assert me["security"] == [{"bearerAuth": []}]
+    assert me["security"] == [{"bearerAuth": []}, {"cookieAuth": []}]
     assert "bearerAuth" in doc["components"]["securitySchemes"]
     assert "Problem" in doc["components"]["schemas"]

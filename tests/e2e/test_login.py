@@ -16,7 +16,7 @@ def test_demo_member_logs_in_and_sees_previous_connection(api, suite):
     assert first["expires_in"] > 0 and first["refresh_token"]
     assert first["must_change_password"] is False
 
-    second = api.login("123456-03091985", "Azur#718", client="web")
+    second = api.login("123456-03091985", "Azur#718", client="mobile")
     me = api.get("/api/v1/me", second["access_token"])
     assert me.status_code == 200, me.text
     body = me.json()
