@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError
+from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -133,7 +133,7 @@ def read_json(request: Request, limit: int) -> dict[str, Any]:
 
 def load(schema_cls: type[Schema], data: Any, location: str = "") -> dict[str, Any]:
     try:
-        return schema_cls(unknown=RAISE).load(data)
+        return schema_cls().load(data)
     except ValidationError as exc:
         errors = marshmallow_errors(exc.messages, location)
         raise ApiError(422, "validation_failed", "The request has invalid fields.",

@@ -78,6 +78,8 @@ class GatewaySettings(BaseSettings):
                                                 validate=validate.Range(1, 100000))
     GATEWAY_LOGIN_LIMIT_WINDOW = fields.Integer(load_default=600,
                                                 validate=validate.Range(1, 86400))
+    GATEWAY_WEB_APP_URL = Url(("http", "https"), load_default="http://127.0.0.1:8000/")
+    GATEWAY_MOBILE_REDIRECT_URL = fields.String(load_default="memberspace://mconnect")
 
 
 class WorkerContext(DependencyProvider):
@@ -157,6 +159,6 @@ class GatewayService:
         if route.access == MEMBER:
             enforce_account_state(principal, route.allowed_before_password_change)
         call.principal = principal
-        data = self.worker.context_data
+        data = self.worker.data  # what nameko copies into the headers of every call
         data[ACTOR_TYPE], data[ACTOR_ID] = route.access, principal.member_id
         data[SESSION_ID] = principal.session_id

@@ -29,8 +29,17 @@ from tests.support import TEST_ENV, Api, suite_overrides  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def test_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Fresh vhost and databases for this run, and a signing key of its own."""
+def oidc_provider():
+    """A real OpenID provider process standing in for MConnect."""
+    from tests.support_oidc import OidcProvider
+
+    with OidcProvider(require_registration=True) as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def test_env(tmp_path_factory: pytest.TempPathFactory, oidc_provider) -> dict[str, str]:
+    """Fresh vhost and databases for this run, a signing key and an MConnect client."""
     from deploy import infra
     from services.auth.tokens import generate_key_file
     from services.kit.migrate import drop_database, upgrade
@@ -41,6 +50,10 @@ def test_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     key = var / "keys" / "auth-signing-ed25519.pem"
     generate_key_file(key)
     env = suite_overrides(key)
+    client_id, secret = oidc_provider.register_client([env["AUTH_MCONNECT_REDIRECT_URI"]])
+    env.update({"AUTH_MCONNECT_DISCOVERY_URL": oidc_provider.discovery_url,
+                "AUTH_MCONNECT_CLIENT_ID": client_id,
+                "AUTH_MCONNECT_CLIENT_SECRET": secret})
     for service in ("auth",):
         url = env[f"{service.upper()}_DATABASE_URL"]
         drop_database(url)

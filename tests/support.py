@@ -25,6 +25,12 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "GATEWAY_REDIS_PREFIX": f"memberspace-test:{uuid.uuid4().hex}:",
         "GATEWAY_COOKIE_SECURE": "false",
         "GATEWAY_CORS_ORIGINS": "https://app.example.mc",
+        "GATEWAY_WEB_APP_URL": "https://app.example.mc/home",
+        "GATEWAY_MOBILE_REDIRECT_URL": "memberspace://mconnect",
+        "AUTH_MCONNECT_REDIRECT_URI":
+            f"http://127.0.0.1:{TEST_ENV['port']}/api/v1/auth/mconnect/callback",
+        "AUTH_LOCKOUT_THRESHOLD": "5",
+        "GATEWAY_LOGIN_LIMIT_PER_IP": "100000",
     }
 
 

@@ -8,8 +8,9 @@ from marshmallow import fields, validate
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
-from services.auth import accounts, agents, sessions
+from services.auth import accounts, agents, mconnect_login, sessions
 from services.auth.hashing import Argon2Parameters, PasswordHashing
+from services.auth.mconnect import MConnectClient, MConnectConfig
 from services.auth.tokens import SigningKey
 from services.kit.config import BaseSettings, database_url_field
 from services.kit.context import RequestContext
@@ -32,6 +33,14 @@ class AuthSettings(BaseSettings):
     AUTH_LOCKOUT_SECONDS = fields.Integer(load_default=900, validate=validate.Range(10, 86400))
     AUTH_CONNECTION_RETENTION_DAYS = fields.Integer(load_default=730,
                                                     validate=validate.Range(1, 3650))
+    # MConnect (OpenID Connect); login with MConnect is off while the URL is empty
+    AUTH_MCONNECT_DISCOVERY_URL = fields.String(load_default="")
+    AUTH_MCONNECT_CLIENT_ID = fields.String(load_default="")
+    AUTH_MCONNECT_CLIENT_SECRET = fields.String(load_default="")
+    AUTH_MCONNECT_REDIRECT_URI = fields.String(
+        load_default="http://127.0.0.1:8000/api/v1/auth/mconnect/callback")
+    AUTH_MCONNECT_REGISTRATION_CLAIM = fields.String(load_default="registration_number")
+    AUTH_MCONNECT_SCOPES = fields.String(load_default="openid profile")
 
 
 class Credentials(DependencyProvider):
@@ -48,6 +57,15 @@ class Credentials(DependencyProvider):
         self.lockout = sessions.LockoutPolicy(settings.AUTH_LOCKOUT_THRESHOLD,
                                               settings.AUTH_LOCKOUT_SECONDS)
         self.retention_days = settings.AUTH_CONNECTION_RETENTION_DAYS
+        self.mconnect = None
+        if settings.AUTH_MCONNECT_DISCOVERY_URL:
+            self.mconnect = MConnectClient(MConnectConfig(
+                discovery_url=settings.AUTH_MCONNECT_DISCOVERY_URL,
+                client_id=settings.AUTH_MCONNECT_CLIENT_ID,
+                client_secret=settings.AUTH_MCONNECT_CLIENT_SECRET,
+                redirect_uri=settings.AUTH_MCONNECT_REDIRECT_URI,
+                registration_claim=settings.AUTH_MCONNECT_REGISTRATION_CLAIM,
+                scopes=settings.AUTH_MCONNECT_SCOPES))
 
     def get_dependency(self, worker_ctx: Any) -> Credentials:
         return self
@@ -133,6 +151,24 @@ class AuthService(HealthEntrypoints):
     def logout(self, session_id: str, principal_id: str) -> None:
         with self.db.transaction() as tx:
             sessions.logout(tx, session_id, principal_id)
+
+    # -- MConnect ---------------------------------------------------------------------
+    @rpc
+    def mconnect_start(self, client: str = "web") -> dict:
+        with self.db.transaction() as tx:
+            return mconnect_login.start(tx, self.credentials.mconnect, client)
+
+    @rpc
+    def mconnect_callback(self, state: str, code: str | None = None,
+                          error: str | None = None) -> dict:
+        with self.db.transaction() as tx:
+            return mconnect_login.callback(tx, self.credentials.mconnect,
+                                           self.credentials.tokens, state, code, error)
+
+    @rpc
+    def mconnect_exchange(self, code: str) -> dict:
+        with self.db.transaction() as tx:
+            return mconnect_login.exchange_mobile_code(tx, self.credentials.tokens, code)
 
     # -- agents -----------------------------------------------------------------------
     @rpc

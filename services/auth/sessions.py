@@ -19,7 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session as DbSession
 
 from services.auth.identifiers import Identifier
-from services.auth.models import LoginFailure, Person, RefreshToken, Session
+from services.auth.models import (
+    LoginFailure,
+    MConnectFlow,
+    MobileLoginCode,
+    Person,
+    RefreshToken,
+    Session,
+)
 from services.auth.tokens import SigningKey, digest, issue_access_token, new_refresh_token
 from services.kit.db import UnitOfWork
 from services.kit.errors import TooManyRequests, Unauthorized, ValidationFailed
@@ -273,3 +280,6 @@ def purge(session: DbSession, policy: LockoutPolicy, retention_days: int = 730) 
                     .values(previous_login_at=None, previous_login_method=None))
     session.execute(sa.update(Person).where(Person.last_login_at < horizon)
                     .values(last_login_at=None, last_login_method=None))
+    session.execute(sa.delete(MConnectFlow).where(
+        MConnectFlow.created_at < at - dt.timedelta(hours=1)))
+    session.execute(sa.delete(MobileLoginCode).where(MobileLoginCode.expires_at < at))

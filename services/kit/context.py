@@ -53,7 +53,7 @@ class RequestContext(DependencyProvider):
 
     def worker_setup(self, worker_ctx) -> None:
         worker_ctx.started_at = time.perf_counter()
-        data = worker_ctx.context_data
+        data = worker_ctx.data  # `context_data` is a copy; `data` is what travels on
         if not data.get(CORRELATION_ID):
             data[CORRELATION_ID] = uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(

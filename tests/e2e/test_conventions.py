@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from tests.support import assert_problem
 
@@ -43,8 +44,12 @@ def test_request_id_is_echoed_and_followed_into_the_services(api, suite):
                  json={"identifier": "123456-03091985", "password": "Azur#718"})
     assert r.status_code == 200
     assert r.headers["X-Request-ID"] == "trace-me-42"
-    auth_log = (suite.log_dir / "auth.log").read_text(errors="replace")
-    assert '"correlation_id": "trace-me-42"' in auth_log
+    # the call's log line is written just after the answer is sent
+    deadline = time.monotonic() + 5
+    while '"correlation_id": "trace-me-42"' not in (
+            suite.log_dir / "auth.log").read_text(errors="replace"):
+        assert time.monotonic() < deadline, "auth never logged the request's id"
+        time.sleep(0.05)
     generated = api.get("/api/v1/me").headers["X-Request-ID"]
     assert len(generated) >= 16
     bad = api.get("/api/v1/me", headers={"X-Request-ID": "no spaces <allowed>"})
