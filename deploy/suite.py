@@ -41,7 +41,7 @@ def dev_keys(var: Path) -> dict[str, str]:
     signing = keys / "auth-signing-ed25519.pem"
     if not signing.exists():
         generate_key_file(signing)
-        print(f"made a development signing key: {signing.relative_to(ROOT)}", flush=True)
+        print(f"made a development signing key: {signing}", flush=True)
     return {"AUTH_SIGNING_KEY_FILE": str(signing)}
 
 

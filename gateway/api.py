@@ -8,11 +8,13 @@ result through the response schema, so nothing undeclared reaches a client.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
@@ -133,7 +135,7 @@ def read_json(request: Request, limit: int) -> dict[str, Any]:
 
 def load(schema_cls: type[Schema], data: Any, location: str = "") -> dict[str, Any]:
     try:
-        return schema_cls().load(data)
+        return _schema(schema_cls).load(data)
     except ValidationError as exc:
         errors = marshmallow_errors(exc.messages, location)
         raise ApiError(422, "validation_failed", "The request has invalid fields.",
@@ -157,6 +159,12 @@ def json_response(payload: Any, status: int = 200,
     return response
 
 
+@functools.cache
+def _schema(schema_cls: type[Schema]) -> Schema:
+    """One instance per schema class: dumping and loading are thread-safe."""
+    return schema_cls()
+
+
 def render(route: Route, result: Any) -> Response:
     if isinstance(result, Response):
         return result
@@ -165,7 +173,7 @@ def render(route: Route, result: Any) -> Response:
         result, status, headers = (*result, None)[:3]
     if status == 204 or result is None:
         return Response(status=204 if result is None else status, headers=headers)
-    payload = route.response().dump(result) if route.response else result
+    payload = _schema(route.response).dump(result) if route.response else result
     return json_response(payload, status, headers)
 
 
@@ -182,6 +190,12 @@ def error_response(exc: BaseException, request: Request, request_id: str) -> Res
             log.error("service_internal_error", code=exc.code)
         return problem_response(status, exc.code, exc.detail, instance=request.path,
                                 request_id=request_id, errors=errors, extra=extra)
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        log.error("shared_state_unavailable", error=type(exc).__name__)
+        return problem_response(503, "service_unavailable",
+                                "A shared store is not available; retry shortly.",
+                                instance=request.path, request_id=request_id,
+                                headers={"Retry-After": "2"})
     log.error("unhandled_route_error", exc_info=exc)
     return problem_response(500, "internal_error", "An internal error occurred.",
                             instance=request.path, request_id=request_id)

@@ -42,7 +42,8 @@ class ProblemWsgiApp(WsgiApp):
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.code or 400,
                                                                      "bad_request")
             response = problem_response(exc.code or 400, code, instance=request.path,
-                                        request_id=request_id_from(request))
+                                        request_id=request_id_from(request),
+                                        headers={"Cache-Control": "no-store"})
         return response(environ, start_response)
 
 

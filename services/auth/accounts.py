@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
+from sqlalchemy import orm
 from sqlalchemy.orm import Session as DbSession
 
 from services.auth import sessions
@@ -84,7 +85,8 @@ def get_person(session: DbSession, member_id: str) -> Person:
         uuid.UUID(str(member_id))
     except ValueError:
         raise NotFound("No such member.", code="member_not_found") from None
-    person = session.get(Person, str(member_id))
+    person = session.get(Person, str(member_id),
+                         options=[orm.joinedload(Person.subscriptions)])
     if person is None:
         raise NotFound("No such member.", code="member_not_found")
     return person
@@ -253,7 +255,16 @@ def change_password(tx: UnitOfWork, hashing: PasswordHashing, tokens: sessions.T
 
 def list_members(session: DbSession, cursor: str | None, limit: int) -> dict[str, Any]:
     """People page by page (ordered by id), for services catching up."""
-    limit = max(1, min(int(limit), 1000))
+    errors = []
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
+        errors.append(FieldError("limit", "invalid", "A whole number from 1 to 1000."))
+    if cursor is not None:
+        try:
+            cursor = str(uuid.UUID(str(cursor)))
+        except ValueError:
+            errors.append(FieldError("cursor", "invalid", "Not a cursor this listing gave."))
+    if errors:
+        raise ValidationFailed.of(errors)
     query = sa.select(Person).order_by(Person.id).limit(limit + 1)
     if cursor:
         query = query.where(Person.id > cursor)

@@ -48,11 +48,12 @@ class MemberSchema(Schema):
                                 validate=validate.Length(min=1, max=10))
 
     @validates_schema
-    def _consistent(self, data: dict, **_: object) -> None:
+    def _consistent(self, data: dict, partial: bool = False, **_: object) -> None:
         numbers = [s["registration_number"] for s in data.get("subscriptions", [])]
         if len(numbers) != len(set(numbers)):
             raise ValidationError("A registration number appears twice.", "subscriptions")
-        if data.get("email_validated") and not data.get("email"):
+        # a partial update is checked once merged with what is stored
+        if not partial and data.get("email_validated") and not data.get("email"):
             raise ValidationError("A validated e-mail needs an address.", "email_validated")
 
 
