@@ -101,7 +101,7 @@ class AuthService(HealthEntrypoints):
     @rpc
     def get_member(self, member_id: str) -> dict:
         with self.db.member_read(member_id, "member.read") as session:
-            return accounts.member_view(accounts.get_person(session, member_id))
+            return accounts.member_view(session, member_id)
 
     @rpc
     def find_member(self, registration_number: str) -> dict:

@@ -4,7 +4,8 @@ nameko's own `RpcProxy` waits forever when the target is stopped but its queue
 lives on. `ServiceRpc` waits at most `timeout` seconds, and gives the request
 message the same time-to-live, so a request nobody answered in time is never
 executed later. A timeout is `ServiceTimeout` (504) while the target has
-consumers, `ServiceUnavailable` (503) when it has none or was never declared.
+consumers, `ServiceUnavailable` (503) when it has none or was never declared; the
+calls that follow are then answered 503 at once until a consumer is back.
 """
 
 from __future__ import annotations
@@ -68,7 +69,12 @@ class ServiceRpc(DependencyProvider, HeaderEncoder):
         self.amqp_uri = config["AMQP_URI"]
         self.exchange = get_rpc_exchange(config)
         self.default_timeout = self.timeout or config["SETTINGS"].RPC_TIMEOUT
-        self.publisher = Publisher(self.amqp_uri, use_confirms=True, serializer="json")
+        # No publisher confirms: they cost a broker round trip per call. A request the
+        # broker drops ends as a timeout, like a lost reply; an absent target is found
+        # on the timeout by its consumer count, and then answered at once until it is
+        # back (see `absent`).
+        self.publisher = Publisher(self.amqp_uri, use_confirms=False, serializer="json")
+        self.absent = False
 
     def get_dependency(self, worker_ctx: Any) -> RemoteService:
         return RemoteService(self, worker_ctx)
@@ -76,6 +82,10 @@ class ServiceRpc(DependencyProvider, HeaderEncoder):
     def call(self, worker_ctx: Any, method: str, args: tuple, kwargs: dict,
              timeout: float | None = None) -> Any:
         timeout = timeout or self.default_timeout
+        if self.absent:
+            if consumer_count(self.amqp_uri, self.target_service) == 0:
+                raise ServiceUnavailable(f"The {self.target_service} service is not available.")
+            self.absent = False
         correlation_id = str(uuid.uuid4())
         events = self.reply_listener._reply_events
         reply = self.reply_listener.get_reply_event(correlation_id)
@@ -84,7 +94,6 @@ class ServiceRpc(DependencyProvider, HeaderEncoder):
                 {"args": args, "kwargs": kwargs},
                 exchange=self.exchange,
                 routing_key=f"{self.target_service}.{method}",
-                mandatory=True,
                 reply_to=self.reply_listener.routing_key,
                 correlation_id=correlation_id,
                 extra_headers=self.get_message_headers(worker_ctx),
@@ -100,6 +109,7 @@ class ServiceRpc(DependencyProvider, HeaderEncoder):
         if body is None:
             events.pop(correlation_id, None)
             if consumer_count(self.amqp_uri, self.target_service) == 0:
+                self.absent = True
                 raise ServiceUnavailable(f"The {self.target_service} service is not available.")
             raise ServiceTimeout(f"The {self.target_service} service did not answer in time.")
         error = body.get("error")
