@@ -16,11 +16,17 @@ from typing import Any
 import eventlet
 from kombu import Connection
 from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
 from nameko.exceptions import deserialize
 from nameko.extensions import DependencyProvider
 from nameko.messaging import HeaderEncoder
-from nameko.rpc import ReplyListener, get_rpc_exchange
-from nameko.rpc import rpc as nameko_rpc
+from nameko.rpc import ReplyListener, Responder, Rpc, RpcConsumer, get_rpc_exchange
 
 from services.kit.errors import ServiceError, ServiceTimeout, ServiceUnavailable
 from services.kit.logging import get_logger
@@ -28,12 +34,42 @@ from services.kit.logging import get_logger
 log = get_logger(__name__)
 
 
+class _UnconfirmedPublisher(Publisher):
+    use_confirms = False
+
+
+class _Responder(Responder):
+    """Replies without publisher confirms: a reply the broker loses ends as the
+    caller's timeout, and every reply saves a broker round trip."""
+
+    publisher_cls = _UnconfirmedPublisher
+
+
+class _RpcConsumer(RpcConsumer):
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> Any:
+        config = self.container.config
+        responder = _Responder(
+            config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+class _Rpc(Rpc):
+    rpc_consumer = _RpcConsumer()
+
+
 def rpc(fn: Any = None, **kwargs: Any) -> Any:
-    """nameko's `@rpc`, with domain errors (`ServiceError`) treated as expected."""
+    """nameko's `@rpc`, with domain errors (`ServiceError`) treated as expected and
+    replies sent without publisher confirms. Use it for every method of a service
+    (one RPC consumer per service)."""
     kwargs.setdefault("expected_exceptions", (ServiceError,))
     if fn is None:
-        return nameko_rpc(**kwargs)
-    return nameko_rpc(**kwargs)(fn)
+        return _Rpc.decorator(**kwargs)
+    return _Rpc.decorator(**kwargs)(fn)
 
 
 class InternalServiceError(ServiceError):
