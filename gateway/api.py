@@ -188,8 +188,11 @@ def error_response(exc: BaseException, request: Request, request_id: str) -> Res
         status = exc.status if 400 <= exc.status <= 599 else 500
         if status == 500:
             log.error("service_internal_error", code=exc.code)
+        headers = {"Retry-After": extra.pop("retry_after")} if "retry_after" in extra else None
+        extra.pop("client", None)  # routing hints for the gateway, not for clients
         return problem_response(status, exc.code, exc.detail, instance=request.path,
-                                request_id=request_id, errors=errors, extra=extra)
+                                request_id=request_id, errors=errors, extra=extra,
+                                headers=headers)
     if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
         log.error("shared_state_unavailable", error=type(exc).__name__)
         return problem_response(503, "service_unavailable",

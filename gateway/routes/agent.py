@@ -22,3 +22,9 @@ def agent_login(call: Call) -> Any:
        problems=((404, "member_not_found"),))
 def agent_member(call: Call) -> dict[str, Any]:
     return call.services.auth.get_member(str(call.path_params["member_id"]))
+
+
+@route("POST", "/api/v1/agent/logout", access=AGENT, status=204,
+       summary="End this agent session", tags=("agent",))
+def agent_logout(call: Call) -> None:
+    call.services.auth.logout(call.principal.session_id, call.principal.member_id)

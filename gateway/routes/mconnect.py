@@ -6,6 +6,7 @@ mobile: the app's redirect URL with a one-time code it exchanges for tokens.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,6 +37,10 @@ class MobileCode(Schema):
     code = fields.String(required=True, validate=validate.Length(1, 200))
 
 
+BINDING_COOKIE = "ms_mconnect"
+BINDING_PATH = "/api/v1/auth/mconnect"
+
+
 def _with_query(url: str, params: dict[str, str]) -> str:
     return url + ("&" if "?" in url else "?") + urlencode(params)
 
@@ -44,19 +49,33 @@ def _with_query(url: str, params: dict[str, str]) -> str:
        summary="Start an MConnect login: redirects to the provider", tags=("auth",),
        problems=((503, "mconnect_unavailable"),))
 def start(call: Call) -> Response:
-    answer = call.services.auth.mconnect_start(call.query["client"])
-    return redirect(answer["authorization_url"], 302)
+    binding = secrets.token_urlsafe(24)
+    answer = call.services.auth.mconnect_start(call.query["client"], binding)
+    response = redirect(answer["authorization_url"], 302)
+    response.set_cookie(BINDING_COOKIE, binding, max_age=600, path=BINDING_PATH,
+                        httponly=True, secure=call.settings.GATEWAY_COOKIE_SECURE,
+                        samesite="Lax")
+    return response
 
 
 @route("GET", "/api/v1/auth/mconnect/callback", query=CallbackQuery, status=302,
        summary="The provider returns here; ends with a redirect to the web app (cookies "
                "set) or to the mobile app (one-time code)", tags=("auth",),
-       problems=((401, "mconnect_state_invalid"),))
+       problems=((401, "mconnect_state_invalid"), (503, "mconnect_unavailable")))
 def callback(call: Call) -> Response:
+    response = _finish(call)
+    response.delete_cookie(BINDING_COOKIE, path=BINDING_PATH, httponly=True,
+                           secure=call.settings.GATEWAY_COOKIE_SECURE, samesite="Lax")
+    return response
+
+
+def _finish(call: Call) -> Response:
     q = call.query
     settings = call.settings
+    binding = call.request.cookies.get(BINDING_COOKIE)
     try:
-        answer = call.services.auth.mconnect_callback(q["state"], q["code"], q["error"])
+        answer = call.services.auth.mconnect_callback(q["state"], q["code"], q["error"],
+                                                      binding)
     except ServiceError as exc:
         client = exc.extra.get("client")
         if client == "web":

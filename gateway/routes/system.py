@@ -14,18 +14,24 @@ HEALTH_TIMEOUT = 3.0
 
 
 def _probe(call: Call, name: str) -> dict[str, Any]:
+    client = getattr(call.services, name, None)
+    if client is None:
+        return {"ready": False, "error": "no_rpc_client"}
     try:
-        return getattr(call.services, name).health(_timeout=HEALTH_TIMEOUT)
+        return client.health(_timeout=HEALTH_TIMEOUT)
     except ServiceError as exc:
         return {"ready": False, "error": exc.code}
 
 
-@route("GET", "/health", response=Health, summary="Readiness of the gateway and every service",
-       tags=("system",), problems=((503, "not_ready"),))
+@route("GET", "/health", response=Health,
+       summary="Readiness of the gateway and every service (503 with the same body when "
+               "one is not ready)", tags=("system",))
 def health(call: Call) -> Any:
     names = call.services.settings.GATEWAY_SERVICES
     pool = eventlet.GreenPool(len(names) or 1)
     reports = dict(zip(names, pool.imap(lambda n: _probe(call, n), names), strict=True))
+    loaded = call.services.revocations.loaded
+    reports["gateway"] = {"ready": loaded, "checks": {"revocation_view": {"ok": loaded}}}
     ready = all(r.get("ready") for r in reports.values())
     body = {"status": "ok" if ready else "not_ready", "services": reports}
     return (body, 200 if ready else 503)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session as DbSession
 from services.auth import sessions
 from services.auth.hashing import PasswordHashing
 from services.auth.identifiers import IdentifierError, parse_identifier
-from services.auth.models import Person, Session, Subscription
+from services.auth.models import MConnectIdentity, Person, Session, Subscription
 from services.auth.passwords import PersonalFacts, check_password
 from services.auth.schemas import CredentialsSchema, MemberSchema
 from services.kit.db import UnitOfWork
@@ -268,6 +268,7 @@ def change_password(tx: UnitOfWork, hashing: PasswordHashing, tokens: sessions.T
     person.password_changed_at = now()
     # the new password is taken into account at once: every other session ends
     sessions.end_member_sessions(tx, person.id, "password_changed", keep=sess.id)
+    sessions.forget_refresh_tokens(tx, sess)
     tx.session.flush()
     tx.emit("auth.password_changed", member_id=person.id,
             data={"session_id": sess.id, "at": person.password_changed_at.isoformat(),
@@ -315,6 +316,8 @@ def delete_member(tx: UnitOfWork, member_id: str) -> None:
     tells every service to erase its copy.
     """
     person = get_person(tx.session, member_id)
+    sessions.end_member_sessions(tx, person.id, "member_deleted")
+    tx.session.flush()
     tx.session.delete(person)
     tx.emit("auth.member_deleted", member_id=member_id, data={"member_id": member_id})
     tx.audit("member.deleted", member_id=member_id)
@@ -343,6 +346,11 @@ def export_member_data(session: DbSession, member_id: str) -> dict[str, Any]:
             "previous_login_method": person.previous_login_method,
             "created_at": _iso(person.created_at),
         },
+        "mconnect_identities": [
+            {"issuer": m.issuer, "subject": m.subject, "linked_at": _iso(m.linked_at)}
+            for m in session.scalars(sa.select(MConnectIdentity).where(
+                MConnectIdentity.person_id == person.id))
+        ],
         "sessions": [
             {"session_id": s.id, "client": s.client, "method": s.method,
              "created_at": _iso(s.created_at), "ended_at": _iso(s.ended_at)}

@@ -67,6 +67,8 @@ def delete_agent(tx: UnitOfWork, username: str) -> None:
     agent = tx.session.scalar(sa.select(Agent).where(Agent.username == username))
     if agent is None:
         raise NotFound("No such agent.", code="agent_not_found")
+    sessions.end_agent_sessions(tx, agent.id, "agent_deleted")
+    tx.session.flush()
     tx.session.delete(agent)
     tx.audit("agent.deleted", member_id=None, details={"username": username})
 
@@ -76,8 +78,8 @@ def _lock_key(username: str) -> str:
 
 
 def login(tx: UnitOfWork, hashing: PasswordHashing, tokens: sessions.TokenSettings,
-          lockout: sessions.LockoutPolicy, username: Any, password: Any,
-          client: str = "web") -> dict[str, Any] | None:
+          lockout: sessions.LockoutPolicy, username: Any,
+          password: Any) -> dict[str, Any] | None:
     if not isinstance(username, str) or not isinstance(password, str) or len(username) > 64:
         username, password = "", ""
     keys = [_lock_key(username)]
@@ -88,7 +90,7 @@ def login(tx: UnitOfWork, hashing: PasswordHashing, tokens: sessions.TokenSettin
     ok = hashing.verify(agent.password_hash if agent else None, password)
     if ok and agent is not None and agent.active:
         sessions.clear_failures(tx, keys)
-        sess = sessions.open_session(tx, tokens, client=client, method="password",
+        sess = sessions.open_session(tx, tokens, client="desk", method="password",
                                      agent_id=agent.id)
         agent.last_login_at = sessions.now()
         tx.audit("agent.logged_in", member_id=None, details={"username": agent.username})

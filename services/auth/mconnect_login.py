@@ -35,7 +35,11 @@ def not_configured() -> ServiceUnavailable:
     return ServiceUnavailable("MConnect login is not configured.", code="mconnect_unavailable")
 
 
-def start(tx: UnitOfWork, client: MConnectClient | None, app_client: str) -> dict[str, str]:
+def start(tx: UnitOfWork, client: MConnectClient | None, app_client: str,
+          binding: Any) -> dict[str, str]:
+    """`binding` is a secret the gateway also keeps in a cookie of the browser that
+    starts; only that browser can finish the flow (no logging someone into another's
+    account by sending them a callback link)."""
     if client is None:
         raise not_configured()
     if app_client not in sessions.CLIENTS:
@@ -43,20 +47,25 @@ def start(tx: UnitOfWork, client: MConnectClient | None, app_client: str) -> dic
                            status=422, extra={"errors": [{"field": "client",
                                                           "code": "not_allowed",
                                                           "detail": "web or mobile"}]})
+    if not isinstance(binding, str) or len(binding) < 16:
+        raise ServiceError("A browser binding is required.", code="validation_failed",
+                           status=422)
     try:
         request = client.authorization_request()
     except MConnectError as exc:
         raise ServiceUnavailable(exc.detail, code=exc.code) from None
     tx.session.add(MConnectFlow(state_hash=digest(request.state), nonce=request.nonce,
                                 code_verifier=request.code_verifier, client=app_client,
-                                created_at=sessions.now()))
+                                binding_hash=digest(binding), created_at=sessions.now()))
     return {"authorization_url": request.url}
 
 
-def _flow(tx: UnitOfWork, state: Any) -> MConnectFlow:
+def _flow(tx: UnitOfWork, state: Any, binding: Any) -> MConnectFlow:
     flow = tx.session.get(MConnectFlow, digest(state), with_for_update=True) \
         if isinstance(state, str) and state else None
-    if flow is None or flow.created_at < sessions.now() - dt.timedelta(seconds=FLOW_SECONDS):
+    if flow is None or flow.created_at < sessions.now() - dt.timedelta(seconds=FLOW_SECONDS) \
+            or not isinstance(binding, str) \
+            or not secrets.compare_digest(digest(binding), flow.binding_hash):
         raise Unauthorized("This MConnect login is unknown or has expired; start again.",
                            code="mconnect_state_invalid")
     tx.session.delete(flow)  # single use, whatever happens next
@@ -80,11 +89,12 @@ def _person_for(tx: UnitOfWork, issuer: str, subject: str,
 
 
 def callback(tx: UnitOfWork, client: MConnectClient | None, tokens: sessions.TokenSettings,
-             state: Any, code: Any, error: Any = None) -> dict[str, Any] | None:
+             state: Any, code: Any, error: Any = None,
+             binding: Any = None) -> dict[str, Any] | None:
     """Finish the flow. Web: the session's tokens. Mobile: a one-time code for the app."""
     if client is None:
         raise not_configured()
-    flow = _flow(tx, state)
+    flow = _flow(tx, state, binding)
     outcome: dict[str, Any] = {"client": flow.client}
     if error or not isinstance(code, str) or not code:
         tx.refuse_after_commit(Unauthorized("The MConnect login was cancelled or refused.",

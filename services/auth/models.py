@@ -135,6 +135,7 @@ class MConnectFlow(Base):
     nonce: Mapped[str] = mapped_column(sa.String(100))
     code_verifier: Mapped[str] = mapped_column(sa.String(200))
     client: Mapped[str] = mapped_column(sa.String(10))
+    binding_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
 
 

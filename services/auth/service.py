@@ -154,16 +154,17 @@ class AuthService(HealthEntrypoints):
 
     # -- MConnect ---------------------------------------------------------------------
     @rpc
-    def mconnect_start(self, client: str = "web") -> dict:
+    def mconnect_start(self, client: str, binding: str) -> dict:
         with self.db.transaction() as tx:
-            return mconnect_login.start(tx, self.credentials.mconnect, client)
+            return mconnect_login.start(tx, self.credentials.mconnect, client, binding)
 
     @rpc
     def mconnect_callback(self, state: str, code: str | None = None,
-                          error: str | None = None) -> dict:
+                          error: str | None = None, binding: str | None = None) -> dict:
         with self.db.transaction() as tx:
             return mconnect_login.callback(tx, self.credentials.mconnect,
-                                           self.credentials.tokens, state, code, error)
+                                           self.credentials.tokens, state, code, error,
+                                           binding)
 
     @rpc
     def mconnect_exchange(self, code: str) -> dict:

@@ -29,7 +29,7 @@ from services.auth.models import (
 )
 from services.auth.tokens import SigningKey, digest, issue_access_token, new_refresh_token
 from services.kit.db import UnitOfWork
-from services.kit.errors import TooManyRequests, Unauthorized, ValidationFailed
+from services.kit.errors import Forbidden, TooManyRequests, Unauthorized, ValidationFailed
 
 MEMBER = "member"
 AGENT = "agent"
@@ -65,7 +65,7 @@ def session_ended() -> Unauthorized:
 
 def open_session(tx: UnitOfWork, tokens: TokenSettings, *, client: str, method: str,
                  person: Person | None = None, agent_id: str | None = None) -> Session:
-    if client not in CLIENTS:
+    if person is not None and client not in CLIENTS:
         raise ValidationFailed.of([{"field": "client", "code": "not_allowed",
                                     "detail": "Must be one of: web, mobile."}])
     at = now()
@@ -93,9 +93,10 @@ def issue_tokens(tx: UnitOfWork, tokens: TokenSettings, sess: Session,
     access = issue_access_token(tokens.key, subject=sess.principal_id, session_id=sess.id,
                                 client=sess.client, audience=audience,
                                 ttl=tokens.access_ttl, claims=claims)
+    remaining = max(1, int((sess.expires_at - now()).total_seconds()))
     answer.update({"session_id": sess.id, "access_token": access, "refresh_token": refresh,
-                   "token_type": "Bearer", "expires_in": tokens.access_ttl,
-                   "refresh_expires_in": tokens.refresh_ttl})
+                   "token_type": "Bearer", "expires_in": min(tokens.access_ttl, remaining),
+                   "refresh_expires_in": remaining})
     return answer
 
 
@@ -158,7 +159,7 @@ def refresh(tx: UnitOfWork, tokens: TokenSettings, refresh_token: Any,
     if csrf_token is not None and (sess.csrf_hash is None or
                                    not secrets.compare_digest(digest(csrf_token),
                                                               sess.csrf_hash)):
-        raise Unauthorized("The CSRF token does not match the session.", code="csrf_invalid")
+        raise Forbidden("The CSRF token does not match the session.", code="csrf_invalid")
     row.spent_at = now()
     if sess.person_id:
         person = tx.session.get(Person, sess.person_id)
@@ -192,6 +193,17 @@ def end_sessions(tx: UnitOfWork, sessions: list[Session], reason: str) -> list[s
             tx.emit("auth.sessions_ended", member_id=member_id,
                     data={"session_ids": ids, "reason": reason, "at": at.isoformat()})
     return [s.id for s in ended]
+
+
+def forget_refresh_tokens(tx: UnitOfWork, sess: Session) -> None:
+    """The session's unspent refresh tokens stop working (not as a reuse: they are gone)."""
+    tx.session.execute(sa.delete(RefreshToken).where(RefreshToken.session_id == sess.id,
+                                                     RefreshToken.spent_at.is_(None)))
+
+
+def end_agent_sessions(tx: UnitOfWork, agent_id: str, reason: str) -> list[str]:
+    query = sa.select(Session).where(Session.agent_id == agent_id, Session.ended_at.is_(None))
+    return end_sessions(tx, list(tx.session.scalars(query.with_for_update())), reason)
 
 
 def end_member_sessions(tx: UnitOfWork, person_id: str, reason: str,

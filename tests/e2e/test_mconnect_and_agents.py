@@ -11,8 +11,9 @@ import requests
 from tests.support import assert_problem, new_member
 
 
-def start(api, client):
-    r = api.get(f"/api/v1/auth/mconnect/start?client={client}", allow_redirects=False)
+def start(api, client, browser=None):
+    r = (browser or api.http).get(f"{api.base}/api/v1/auth/mconnect/start?client={client}",
+                                  allow_redirects=False, timeout=30)
     assert r.status_code == 302, r.text
     return r.headers["Location"]
 
@@ -28,7 +29,7 @@ def test_web_login_with_mconnect(api, suite, rpc, oidc_provider):
     member = new_member(rpc, must_change=True)  # a pending change does not block MConnect
     number = member["subscriptions"][0]["registration_number"]
     browser = requests.Session()
-    url = start(api, "web")
+    url = start(api, "web", browser)
     query = parse_qs(urlparse(url).query)
     assert query["code_challenge_method"] == ["S256"] and query["nonce"] and query["state"]
     r = finish(api, oidc_provider, url, f"mc-{uuid.uuid4().hex}",
@@ -72,6 +73,19 @@ def test_mconnect_unknown_person_and_bad_state(api, suite, oidc_provider):
     bad = api.get("/api/v1/auth/mconnect/callback?state=forged&code=x",
                   allow_redirects=False)
     assert_problem(bad, 401, "mconnect_state_invalid")
+
+
+def test_mconnect_callback_only_completes_in_the_browser_that_started(api, suite, rpc,
+                                                                      oidc_provider):
+    member = new_member(rpc)
+    number = member["subscriptions"][0]["registration_number"]
+    attacker = requests.Session()
+    url = start(api, "web", attacker)
+    victim = requests.Session()  # lured onto the attacker's callback link
+    r = finish(api, oidc_provider, url, f"mc-{uuid.uuid4().hex}",
+               {"registration_number": number}, victim)
+    assert_problem(r, 401, "mconnect_state_invalid")
+    assert "ms_access" not in victim.cookies
 
 
 def test_mconnect_ignores_a_password_lock(api, suite, rpc, oidc_provider):

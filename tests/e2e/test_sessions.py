@@ -187,3 +187,48 @@ def test_cors_allows_only_the_configured_origins(api, suite):
     assert "Access-Control-Allow-Origin" not in plain.headers
     ok = api.get("/health/live", headers={"Origin": "https://app.example.mc"})
     assert ok.headers["Access-Control-Allow-Origin"] == "https://app.example.mc"
+
+
+def test_lock_answer_says_when_to_retry(api, suite, rpc):
+    member = new_member(rpc)
+    for _ in range(5):
+        r = api.post("/api/v1/auth/login",
+                     json={"identifier": member["identifier"], "password": "Wrong#111"})
+    assert_problem(r, 429, "login_locked")
+    assert 0 < int(r.headers["Retry-After"]) <= 900
+
+
+def test_password_change_retires_the_sessions_old_refresh_token(api, suite, rpc):
+    member = new_member(rpc)
+    tokens = api.login(member["identifier"], member["password"])
+    changed = api.post("/api/v1/auth/password", tokens["access_token"],
+                       json={"current_password": member["password"],
+                             "new_password": "Lynx#527"}).json()
+    old = api.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert_problem(old, 401, "invalid_refresh_token")
+    fresh = api.post("/api/v1/auth/refresh", json={"refresh_token": changed["refresh_token"]})
+    assert fresh.status_code == 200
+    assert 0 < fresh.json()["refresh_expires_in"] <= tokens["refresh_expires_in"]
+
+
+def test_erasing_a_member_ends_their_sessions_at_once(api, suite, rpc):
+    member = new_member(rpc)
+    tokens = api.login(member["identifier"], member["password"])
+    rpc.auth.delete_member(member["member_id"])
+    wait_refused(api, tokens["access_token"])
+
+
+def test_agent_logout(api, suite):
+    r = api.post("/api/v1/agent/login",
+                 json={"username": "agent", "password": "Harbour-Desk-2026"})
+    token = r.json()["access_token"]
+    assert "csrf_token" not in r.json()
+    assert api.post("/api/v1/agent/logout", token).status_code == 204
+    wait_refused_agent = api.get("/api/v1/agent/members/00000000-0000-0000-0000-000000000000",
+                                 token)
+    deadline = time.monotonic() + 5
+    while wait_refused_agent.status_code != 401 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        wait_refused_agent = api.get(
+            "/api/v1/agent/members/00000000-0000-0000-0000-000000000000", token)
+    assert_problem(wait_refused_agent, 401, "session_ended")
