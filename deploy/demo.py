@@ -7,6 +7,7 @@ event-fed view starts from the same state.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -78,6 +79,7 @@ def seed(amqp_uri: str) -> dict[str, str]:
                 "must_change_password": person["must_change_password"],
             })
             ids[person["login"]] = created["member_id"]
+        _demo_alerts(proxy, ids["123456-03091985"])
         try:
             proxy.auth.delete_agent(DEMO_AGENT["username"])
         except Exception as exc:
@@ -85,6 +87,36 @@ def seed(amqp_uri: str) -> dict[str, str]:
                 raise
         proxy.auth.create_agent(**DEMO_AGENT)
     return ids
+
+
+MARIE_ALERTS = [
+    {"category": "payments", "title": "Remboursement effectué",
+     "body": "Votre remboursement de 23,40 EUR a été versé.", "read": True},
+    {"category": "requests", "title": "Demande reçue",
+     "body": "Nous avons bien reçu votre demande d'attestation de droits.", "read": True},
+    {"category": "documents", "title": "Document reçu",
+     "body": "Nous avons bien reçu votre justificatif de domicile.", "read": False},
+    {"category": "account", "title": "Nouveau service en ligne",
+     "body": "Vous pouvez désormais ajouter votre carte d'immatriculation à votre Wallet.",
+     "read": False},
+]
+
+
+def _demo_alerts(proxy: Any, member_id: str) -> None:
+    """Marie's alerts, once notifications has heard of her (events are asynchronous)."""
+    deadline = time.monotonic() + 30
+    for alert in MARIE_ALERTS:
+        while True:
+            try:
+                posted = proxy.notifications.post_alert(
+                    member_id, {k: v for k, v in alert.items() if k != "read"})
+                break
+            except Exception as exc:
+                if "member_not_found" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        if alert["read"]:
+            proxy.notifications.mark_read(member_id, posted["id"])
 
 
 def print_logins() -> None:

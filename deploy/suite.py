@@ -28,9 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # name -> nameko service class; the gateway last, once its backends answer.
 SERVICES: dict[str, str] = {
     "auth": "services.auth.service:AuthService",
+    "notifications": "services.notifications.service:NotificationsService",
     "gateway": "gateway.service:GatewayService",
 }
-DATABASE_SERVICES = ("auth",)
+DATABASE_SERVICES = ("auth", "notifications")
 
 
 def dev_keys(var: Path) -> dict[str, str]:
@@ -68,8 +69,41 @@ class Suite:
         for service in DATABASE_SERVICES:
             upgrade(service, self.env.get(f"{service.upper()}_DATABASE_URL"))
 
+    def declare_queues(self) -> list[str]:
+        """Every event handler's queue, before any service publishes (as at deploy)."""
+        from services.kit.handlers import declare_queues
+        from services.kit.runner import load_service
+
+        amqp = self.env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+        return declare_queues(amqp, [load_service(p) for p in SERVICES.values()])
+
+    def start_mail_sink(self) -> None:
+        port = self.env.setdefault("NOTIFICATIONS_SMTP_PORT", "1025")
+        host = self.env.setdefault("NOTIFICATIONS_SMTP_HOST", "127.0.0.1")
+        self.mail_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / "mailsink.log", "ab")
+        self.processes["mailsink"] = subprocess.Popen(
+            [sys.executable, "-m", "deploy.mailsink", "--host", host, "--port", port,
+             "--dir", str(self.mail_dir)],
+            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + 15
+        while not infra.answers(host, int(port)):
+            if self.processes["mailsink"].poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the mail sink did not start on {host}:{port}; see "
+                                   f"{self.log_dir / 'mailsink.log'}")
+            time.sleep(0.1)
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.log_dir.parent / "mail"
+
     def start(self, timeout: float = 60.0) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.declare_queues()
+        if self.env.get("MEMBERSPACE_MAIL_SINK", "true") != "false":
+            self.start_mail_sink()
         for name, path in SERVICES.items():
             log = open(self.log_dir / f"{name}.log", "ab")
             self.processes[name] = subprocess.Popen(
@@ -128,7 +162,8 @@ def run() -> int:
 
     print(f"\nMember Space is running: gateway on {suite.gateway_url} "
           f"(OpenAPI: {suite.gateway_url}/api/v1/openapi.json)")
-    print(f"logs: {suite.log_dir.relative_to(ROOT)}/<service>.log")
+    print(f"logs: {suite.log_dir.relative_to(ROOT)}/<service>.log; e-mails sent to the local "
+          f"SMTP sink are kept as .eml files in {suite.mail_dir.relative_to(ROOT)}/")
     print_logins()
     print("Ctrl-C stops everything.", flush=True)
 

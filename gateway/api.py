@@ -48,6 +48,8 @@ class Route:
     problems: tuple[tuple[int, str], ...] = ()
     # member routes a session with a pending password change may still use
     allowed_before_password_change: bool = False
+    # member routes usable before the member has a validated e-mail address
+    allowed_without_email: bool = False
     max_body: int = JSON_BODY_LIMIT
     idempotent: bool = False
     rate_limit: str | None = None  # name of a per-client-address limit (settings)

@@ -23,6 +23,7 @@ log = get_logger(__name__)
 class RevocationView(DependencyProvider):
     def setup(self) -> None:
         self.ended: dict[str, float] = {}
+        self.email_validated: dict[str, bool] = {}
         self.keep_seconds = 3600.0
         self.loaded = False
         self._loader = None
@@ -54,6 +55,8 @@ class RevocationView(DependencyProvider):
                 continue
             self.keep_seconds = float(answer["access_token_ttl"]) + 60
             self.add(answer["session_ids"])
+            for member_id in answer.get("email_validated_member_ids", []):
+                self.email_validated.setdefault(member_id, True)
             if not self.loaded:
                 self.loaded = True
                 log.info("revocation_view_loaded", ended=len(self.ended))
@@ -66,6 +69,11 @@ class RevocationView(DependencyProvider):
             self.ended[session_id] = until
         if len(self.ended) > 1000:
             self._prune()
+
+    def account_state(self, identity: dict) -> None:
+        """auth.member_updated: the member's e-mail state, newer than older tokens."""
+        if identity.get("member_id"):
+            self.email_validated[identity["member_id"]] = bool(identity.get("email_validated"))
 
     def is_ended(self, session_id: str) -> bool:
         return session_id in self.ended

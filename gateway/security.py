@@ -42,6 +42,7 @@ class Principal:
     password_change_required: bool
     audience: str
     roles: tuple[str, ...] = ()
+    email_validated: bool = False
     csrf_hash: str | None = field(default=None, compare=False)
 
 
@@ -135,6 +136,7 @@ def verify_access_token(token: str, keys: TokenKeys, fetch: Callable[[], dict],
         password_change_required=bool(claims.get("pcr")),
         audience=claims["aud"],
         roles=tuple(claims.get("roles", ())),
+        email_validated=bool(claims.get("ev")),
         csrf_hash=claims.get("csh"),
     )
     keys.verified.put(token, float(claims["exp"]), principal)
@@ -182,8 +184,17 @@ def authenticate(request: Request, keys: TokenKeys, fetch: Callable[[], dict],
     return principal
 
 
-def enforce_account_state(principal: Principal, allowed_before_password_change: bool) -> None:
-    """A session opened with a password the fund gave must personalise it first."""
+def enforce_account_state(principal: Principal, allowed_before_password_change: bool,
+                          allowed_without_email: bool = True,
+                          email_validated: bool | None = None) -> None:
+    """First the password the fund gave must be personalised, then the member needs a
+    validated e-mail address (`email_validated`: the gateway's latest knowledge, else
+    the token's)."""
     if principal.password_change_required and not allowed_before_password_change:
         raise ApiError(403, "password_change_required",
                        "Personalise your password before using your personal space.")
+    validated = principal.email_validated if email_validated is None else email_validated
+    if not validated and not allowed_without_email:
+        raise ApiError(403, "email_not_validated",
+                       "Register and validate your e-mail address to use your personal "
+                       "space.")

@@ -64,7 +64,7 @@ class GatewaySettings(BaseSettings):
         load_default="127.0.0.1:8000",
         validate=validate.Regexp(r"^[0-9A-Za-z.\-\[\]:]+:[0-9]{1,5}$",
                                  error="host:port, e.g. 127.0.0.1:8000"))
-    GATEWAY_SERVICES = CommaList(load_default=["auth"])
+    GATEWAY_SERVICES = CommaList(load_default=["auth", "notifications"])
     RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 60))
     GATEWAY_REDIS_URL = Url(("redis", "rediss", "unix"), load_default="redis://127.0.0.1:6379/0")
     GATEWAY_REDIS_PREFIX = fields.String(load_default="memberspace:")
@@ -78,6 +78,10 @@ class GatewaySettings(BaseSettings):
                                                 validate=validate.Range(1, 100000))
     GATEWAY_LOGIN_LIMIT_WINDOW = fields.Integer(load_default=600,
                                                 validate=validate.Range(1, 86400))
+    GATEWAY_FORGOT_LIMIT_PER_IP = fields.Integer(load_default=60,
+                                                 validate=validate.Range(1, 100000))
+    GATEWAY_FORGOT_LIMIT_WINDOW = fields.Integer(load_default=600,
+                                                 validate=validate.Range(1, 86400))
     GATEWAY_WEB_APP_URL = Url(("http", "https"), load_default="http://127.0.0.1:8000/")
     GATEWAY_MOBILE_REDIRECT_URL = fields.String(load_default="memberspace://mconnect")
 
@@ -101,6 +105,7 @@ class GatewayService:
     shared = SharedState()
     revocations = RevocationView()
     auth = ServiceRpc("auth")
+    notifications = ServiceRpc("notifications")
 
     @http(ALL_METHODS, "/")
     def root(self, request: Request) -> Response:
@@ -113,6 +118,10 @@ class GatewayService:
     @event_handler("auth", "sessions_ended", handler_type=BROADCAST, reliable_delivery=False)
     def on_sessions_ended(self, envelope: dict) -> None:
         self.revocations.add(list(envelope.get("data", {}).get("session_ids", [])))
+
+    @event_handler("auth", "member_updated", handler_type=BROADCAST, reliable_delivery=False)
+    def on_member_updated(self, envelope: dict) -> None:
+        self.revocations.account_state(envelope.get("data", {}))
 
     def dispatch(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -157,7 +166,9 @@ class GatewayService:
         principal = authenticate(call.request, self.token_keys, self.auth.get_token_keys,
                                  self.revocations, route.access)
         if route.access == MEMBER:
-            enforce_account_state(principal, route.allowed_before_password_change)
+            enforce_account_state(principal, route.allowed_before_password_change,
+                                  route.allowed_without_email,
+                                  self.revocations.email_validated.get(principal.member_id))
         call.principal = principal
         data = self.worker.data  # what nameko copies into the headers of every call
         data[ACTOR_TYPE], data[ACTOR_ID] = route.access, principal.member_id

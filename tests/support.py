@@ -30,6 +30,9 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "AUTH_MCONNECT_REDIRECT_URI":
             f"http://127.0.0.1:{TEST_ENV['port']}/api/v1/auth/mconnect/callback",
         "AUTH_LOCKOUT_THRESHOLD": "5",
+        "NOTIFICATIONS_DATABASE_URL": f"{PG}/memberspace_test_notifications",
+        "NOTIFICATIONS_SMTP_PORT": "18025",
+        "NOTIFICATIONS_PUBLIC_BASE_URL": "https://app.example.mc",
         "GATEWAY_LOGIN_LIMIT_PER_IP": "100000",
     }
 
@@ -92,3 +95,48 @@ def new_member(rpc: Any, *, password: str | None = "Quai#482", must_change: bool
     created["identifier"] = f"{number}-{birth_date:%d%m%Y}"
     created["password"] = password
     return created
+
+
+def wait_for_mail(mail_dir: Path, to: str, contains: str = "", timeout: float = 15.0,
+                  after: float = 0.0) -> Any:
+    """The first .eml the local SMTP sink kept for `to` (newer than `after`)."""
+    import email
+    import email.policy
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(mail_dir.glob("*.eml")):
+            if path.stat().st_mtime < after:
+                continue
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if to in str(message["To"]):
+                text = message.get_body(("plain",)).get_content()
+                if contains in text or contains in str(message["Subject"]):
+                    return message
+        time.sleep(0.1)
+    raise AssertionError(f"no e-mail to {to} containing {contains!r}")
+
+
+def link_token(message: Any, path: str) -> str:
+    import re
+
+    text = message.get_body(("plain",)).get_content()
+    found = re.search(re.escape(path) + r"\?token=([A-Za-z0-9_\-%]+)", text)
+    assert found, text
+    from urllib.parse import unquote
+
+    return unquote(found.group(1))
+
+
+def wait_for_alert(api: Api, token: str, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        page = api.get("/api/v1/me/notifications", token).json()
+        for item in page.get("items", []):
+            if item["kind"] == kind:
+                return item
+        time.sleep(0.1)
+    raise AssertionError(f"no {kind} alert")

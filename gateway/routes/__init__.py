@@ -1,3 +1,3 @@
 """Route modules, one per area; importing them registers their routes."""
 
-from gateway.routes import agent, auth, mconnect, system  # noqa: F401
+from gateway.routes import agent, auth, email, mconnect, notifications, system  # noqa: F401

@@ -64,14 +64,15 @@ def refresh(call: Call) -> Any:
 
 
 @route("POST", "/api/v1/auth/logout", access=MEMBER, status=204,
-       allowed_before_password_change=True, summary="End this session", tags=("auth",))
+       allowed_before_password_change=True, allowed_without_email=True,
+       summary="End this session", tags=("auth",))
 def logout(call: Call) -> Response:
     call.services.auth.logout(call.principal.session_id, call.member_id)
     return clear_session_cookies(Response(status=204), call.settings)
 
 
 @route("POST", "/api/v1/auth/password", access=MEMBER, body=PasswordChangeRequest,
-       response=TokenAnswer, allowed_before_password_change=True,
+       response=TokenAnswer, allowed_before_password_change=True, allowed_without_email=True,
        summary="Change the password (the current one is required); other sessions end",
        tags=("auth",), problems=((422, "validation_failed"),))
 def change_password(call: Call) -> Any:
@@ -82,7 +83,7 @@ def change_password(call: Call) -> Any:
 
 
 @route("GET", "/api/v1/me", access=MEMBER, response=Me,
-       allowed_before_password_change=True,
+       allowed_before_password_change=True, allowed_without_email=True,
        summary="The logged-in member, with the previous connection", tags=("me",))
 def me(call: Call) -> dict[str, Any]:
     return call.services.auth.get_member(call.member_id)

@@ -29,6 +29,7 @@ class Person(Base):
     sex: Mapped[str] = mapped_column(sa.String(1))
     email: Mapped[str | None] = mapped_column(sa.String(254))
     email_validated: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    email_validated_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     language: Mapped[str] = mapped_column(sa.String(2), default="fr")
     password_hash: Mapped[str | None] = mapped_column(sa.String(200))
     must_change_password: Mapped[bool] = mapped_column(sa.Boolean, default=True)
@@ -160,6 +161,34 @@ class MobileLoginCode(Base):
     person_id: Mapped[str] = mapped_column(
         sa.Uuid(as_uuid=False), sa.ForeignKey("persons.id", ondelete="CASCADE"))
     expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class EmailToken(Base):
+    """A link sent to a new address: following it validates that address."""
+
+    __tablename__ = "email_tokens"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(
+        sa.Uuid(as_uuid=False), sa.ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ResetToken(Base):
+    """A forgotten-password link: single use, short-lived, voided by a newer one."""
+
+    __tablename__ = "reset_tokens"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(
+        sa.Uuid(as_uuid=False), sa.ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    voided_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 sa.Index("ix_persons_birth_date", Person.birth_date)

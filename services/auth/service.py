@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import eventlet
 from marshmallow import fields, validate
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
-from services.auth import accounts, agents, mconnect_login, sessions
+from services.auth import accounts, agents, mconnect_login, recovery, sessions
 from services.auth.hashing import Argon2Parameters, PasswordHashing
 from services.auth.mconnect import MConnectClient, MConnectConfig
 from services.auth.tokens import SigningKey
@@ -16,7 +17,10 @@ from services.kit.config import BaseSettings, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
 from services.kit.health import HealthEntrypoints
-from services.kit.rpc import rpc
+from services.kit.logging import get_logger
+from services.kit.rpc import ServiceRpc, rpc
+
+log = get_logger(__name__)
 
 
 class AuthSettings(BaseSettings):
@@ -78,6 +82,7 @@ class AuthService(HealthEntrypoints):
     context = RequestContext()
     db = Database("AUTH_DATABASE_URL")
     credentials = Credentials()
+    notifications = ServiceRpc("notifications", timeout=5)
 
     # -- members (the fund's systems) -------------------------------------------------
     @rpc
@@ -152,6 +157,46 @@ class AuthService(HealthEntrypoints):
         with self.db.transaction() as tx:
             sessions.logout(tx, session_id, principal_id)
 
+    # -- the validated e-mail and the forgotten password ----------------------------------
+    @rpc
+    def request_email_change(self, member_id: str, email: str) -> dict:
+        with self.db.transaction() as tx:
+            address, token = recovery.request_email_change(tx, member_id, email)
+        self.notifications.send_email_verification(member_id, address, token,
+                                                   recovery.EMAIL_TOKEN_HOURS)
+        return {"pending_email": address, "expires_in_hours": recovery.EMAIL_TOKEN_HOURS}
+
+    @rpc
+    def verify_email(self, token: str) -> dict:
+        with self.db.transaction() as tx:
+            person = recovery.verify_email(tx, token)
+            return {"email": person.email, "email_validated": True}
+
+    @rpc
+    def forgot_password(self, identifier: str) -> None:
+        with self.db.transaction() as tx:
+            issued = recovery.forgot_password(tx, identifier)
+        # sent in the background: the answer takes as long whether anyone matched or not
+        for member_id, token in issued:
+            eventlet.spawn_n(self._send_reset, self.notifications, member_id, token)
+
+    @staticmethod
+    def _send_reset(notifications: Any, member_id: str, token: str) -> None:
+        for attempt in range(3):
+            try:
+                notifications.send_password_reset(member_id, token,
+                                                  recovery.RESET_TOKEN_MINUTES)
+                return
+            except Exception as exc:
+                log.warning("reset_email_not_requested", attempt=attempt + 1,
+                            error=type(exc).__name__)
+                eventlet.sleep(2 ** attempt)
+
+    @rpc
+    def reset_password(self, token: str, new_password: str) -> None:
+        with self.db.transaction() as tx:
+            recovery.reset_password(tx, self.credentials.hashing, token, new_password)
+
     # -- MConnect ---------------------------------------------------------------------
     @rpc
     def mconnect_start(self, client: str, binding: str) -> dict:
@@ -202,6 +247,7 @@ class AuthService(HealthEntrypoints):
         within = int(within_seconds or self.credentials.tokens.access_ttl + 60)
         with self.db.read() as session:
             return {"session_ids": sessions.recently_ended(session, within),
+                    "email_validated_member_ids": sessions.recently_validated(session, within),
                     "access_token_ttl": self.credentials.tokens.access_ttl}
 
     @timer(interval=3600)

@@ -102,7 +102,8 @@ def issue_tokens(tx: UnitOfWork, tokens: TokenSettings, sess: Session,
 
 def member_claims(person: Person, sess: Session) -> dict[str, Any]:
     # a session opened without a password (MConnect) is not held by a password change
-    return {"pcr": bool(person.must_change_password and sess.method == "password")}
+    return {"pcr": bool(person.must_change_password and sess.method == "password"),
+            "ev": bool(person.email_validated)}
 
 
 def record_connection(person: Person, method: str) -> dt.datetime | None:
@@ -227,6 +228,13 @@ def active_session(session: DbSession, session_id: str | None, principal_id: str
     if sess is None or sess.principal_id != principal_id or sess.ended_at is not None:
         raise session_ended()
     return sess
+
+
+def recently_validated(session: DbSession, within_seconds: int) -> list[str]:
+    """Members whose address was validated while older tokens may still be alive."""
+    since = now() - dt.timedelta(seconds=within_seconds)
+    return [str(i) for i in session.scalars(
+        sa.select(Person.id).where(Person.email_validated_at >= since))]
 
 
 def recently_ended(session: DbSession, within_seconds: int) -> list[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import structlog
 from nameko.extensions import DependencyProvider
+from nameko.timer import Timer
 
 CORRELATION_ID = "correlation_id"
 log = structlog.get_logger(__name__)
@@ -65,7 +66,7 @@ class RequestContext(DependencyProvider):
         return context_from_data(worker_ctx.context_data)
 
     def worker_result(self, worker_ctx, result=None, exc_info=None) -> None:
-        if not self.log_calls:
+        if not self.log_calls or (exc_info is None and isinstance(worker_ctx.entrypoint, Timer)):
             return
         elapsed = round((time.perf_counter() - worker_ctx.started_at) * 1000, 2)
         if exc_info is None:

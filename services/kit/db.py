@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.kit.context import CallContext, context_from_data
 from services.kit.events import OutboxRelay, add_to_outbox, build_envelope
+from services.kit.handlers import clear_success, handler_queues, retry_due
 from services.kit.logging import get_logger
 from services.kit.tables import audit_log
 
@@ -90,6 +91,10 @@ def purge_audit(engine: Engine, retention_days: int) -> int:
         return conn.execute(audit_log.delete().where(
             audit_log.c.at < sa.func.now() - sa.text(f"interval '{int(retention_days)} days'")
         )).rowcount
+
+
+def _has_kit_handlers(service_cls: type) -> bool:
+    return bool(handler_queues(service_cls))
 
 
 class Store:
@@ -162,6 +167,9 @@ class Database(DependencyProvider):
             expire_on_commit=False)
         self.relay = OutboxRelay(self.engine, settings.AMQP_URI)
         self.audit_retention_days = settings.AUDIT_RETENTION_DAYS
+        self.amqp_uri = settings.AMQP_URI
+        # services with kit event handlers keep failed events to retry
+        self.retries_events = _has_kit_handlers(self.container.service_cls)
         self._sweeper = None
 
     def start(self) -> None:
@@ -193,9 +201,15 @@ class Database(DependencyProvider):
                 sent = self.relay.sweep()
                 if sent:
                     log.info("outbox_swept", published=sent)
+                if self.retries_events:
+                    retried = retry_due(self.engine, self.amqp_uri)
+                    if retried:
+                        log.info("failed_events_retried", count=retried)
                 if dt.datetime.now() - last_purge > dt.timedelta(hours=1):
                     self.relay.purge()
                     purge_audit(self.engine, self.audit_retention_days)
+                    if self.retries_events:
+                        clear_success(self.engine)
                     last_purge = dt.datetime.now()
             except Exception:
                 log.warning("outbox_sweep_failed", exc_info=True)

@@ -61,6 +61,29 @@ def upgrade_kit_v1() -> None:
     op.execute(_APPEND_ONLY)
 
 
+def upgrade_kit_v2() -> None:
+    """Events a handler could not process, kept with their error and retried."""
+    op.create_table(
+        "failed_events",
+        sa.Column("consumer", sa.String(200), primary_key=True),
+        sa.Column("event_id", sa.Uuid(as_uuid=False), primary_key=True),
+        sa.Column("queue", sa.String(255), nullable=False),
+        sa.Column("payload", JSONB, nullable=False),
+        sa.Column("error", sa.Text, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
+        sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.now()),
+        sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.now()),
+    )
+    op.create_index("ix_failed_events_due", "failed_events", ["next_attempt_at"])
+
+
+def downgrade_kit_v2() -> None:
+    op.drop_table("failed_events")
+
+
 def downgrade_kit_v1() -> None:
     op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
     op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")

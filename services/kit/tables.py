@@ -45,6 +45,21 @@ audit_log = sa.Table(
     sa.Column("details", JSONB, nullable=False, server_default="{}"),
     sa.Column("correlation_id", sa.String(100)),
 )
+failed_events = sa.Table(
+    "failed_events",
+    kit_metadata,
+    sa.Column("consumer", sa.String(200), primary_key=True),
+    sa.Column("event_id", sa.Uuid(as_uuid=False), primary_key=True),
+    sa.Column("queue", sa.String(255), nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
+    sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=False,
+              server_default=sa.func.now()),
+    sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False,
+              server_default=sa.func.now()),
+)
 sa.Index("ix_outbox_unpublished", outbox.c.created_at,
          postgresql_where=outbox.c.published_at.is_(None))
 sa.Index("ix_audit_member", audit_log.c.member_id, audit_log.c.at)

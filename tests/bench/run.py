@@ -6,7 +6,9 @@ Starts the whole suite in a sandbox of its own (RabbitMQ vhost `memberspace_benc
 database `memberspace_bench_auth`, gateway on 127.0.0.1:18100) next to a bare echo
 (`tests/bench/echo.py`: nameko's own `@http` + one `RpcProxy` hop, on 127.0.0.1:18101),
 logs in as a demo member, and measures both with wrk, alternating targets so that
-drift on the machine hits both alike. Then it times what a login costs (argon2).
+drift on the machine hits both alike. Then it times what a login costs (argon2), and
+how long a session's access token stays usable once another session of the same
+member has changed the password (the revocation delay, target: max < 1 s).
 
 Prints a table and writes var/bench/report.json. A benchmark reports, it does not
 fail the build: the exit status is 0 after a report, non-zero only when the suite
@@ -16,9 +18,11 @@ fail the build: the exit status is 0 after a report, non-zero only when the suit
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import math
 import os
+import random
 import re
 import shutil
 import signal
@@ -45,6 +49,7 @@ GATEWAY_ADDRESS = "127.0.0.1:18100"
 ECHO_ADDRESS = "127.0.0.1:18101"
 ME_URL = f"http://{GATEWAY_ADDRESS}/api/v1/me"
 LOGIN_URL = f"http://{GATEWAY_ADDRESS}/api/v1/auth/login"
+PASSWORD_URL = f"http://{GATEWAY_ADDRESS}/api/v1/auth/password"
 ECHO_URL = f"http://{ECHO_ADDRESS}/echo"
 ECHO_SERVICES = {
     "bench_echo": "tests.bench.echo:EchoService",
@@ -57,6 +62,12 @@ THREADS = 2
 # accounts, so a login checks the password twice whatever happens (constant timing).
 EMPLOYEE = ("123456-03091985", "Azur#718")
 SELF_EMPLOYED = ("12345-15061970", "Port!962")
+# Revocation delay: a member created for the purpose changes the password on session A
+# while session B's old access token is polled until the gateway refuses it.
+REVOCATION_ROUNDS = 10
+REVOCATION_TARGET_MS = 1000.0
+REVOCATION_PASSWORDS = ("Quai#482", "Lynx#527")  # alternated, both follow the rules
+REVOCATION_GIVE_UP_S = 10.0  # a round polling this long ends as "never refused"
 
 # -- settings ----------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -196,10 +207,13 @@ class Processes:
 
 
 # -- HTTP helpers -------------------------------------------------------------------------------
-def post_json(url: str, body: dict[str, Any], timeout: float = 30.0) -> tuple[int, dict]:
+def post_json(url: str, body: dict[str, Any], timeout: float = 30.0,
+              token: str | None = None) -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(  # noqa: S310 (a fixed http://127.0.0.1 URL)
-        url, data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json", "Accept": "application/json"})
+        url, data=json.dumps(body).encode(), method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
             return answer.status, json.loads(answer.read() or b"{}")
@@ -341,6 +355,138 @@ def login_costs(params: dict[str, int]) -> dict[str, Any]:
     }
 
 
+class MePoller:
+    """GET /api/v1/me over one kept-alive connection, so that a poll costs one round
+    trip (no TCP connect): (status, problem code or None, seconds the round trip took)."""
+
+    def __init__(self) -> None:
+        host, port = GATEWAY_ADDRESS.rsplit(":", 1)
+        self.connection = http.client.HTTPConnection(host, int(port), timeout=10)
+
+    def get(self, token: str) -> tuple[int, str | None, float]:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        for attempt in (1, 2):  # once more on a fresh connection if the server closed it
+            started = time.perf_counter()
+            try:
+                self.connection.request("GET", "/api/v1/me", headers=headers)
+                answer = self.connection.getresponse()
+                body = answer.read()
+            except (http.client.HTTPException, ConnectionError):
+                self.connection.close()
+                if attempt == 2:
+                    raise
+                continue
+            elapsed = time.perf_counter() - started
+            if answer.will_close:
+                self.connection.close()
+            code = None
+            if answer.status != 200:
+                try:
+                    code = json.loads(body or b"{}").get("code")
+                except ValueError:
+                    code = None
+            return answer.status, code, elapsed
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def revocation_member(amqp_uri: str) -> tuple[str, str]:
+    """A member created for the purpose over RPC (as tests/support.py `new_member`
+    does); returns (identifier, password)."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from deploy.demo import DEMO_PEOPLE
+
+    taken = {sub["registration_number"] for person in DEMO_PEOPLE
+             for sub in person["member"]["subscriptions"]}
+    number = str(random.randint(100000, 699999))
+    while number in taken:
+        number = str(random.randint(100000, 699999))
+    birth_date = dt.date(1960, 1, 1) + dt.timedelta(days=random.randint(0, 14000))
+    member = {
+        "first_name": "Bench", "last_name": "Revocation", "birth_date": birth_date.isoformat(),
+        "sex": "F", "email": None, "email_validated": False, "language": "fr",
+        "subscriptions": [{"fund": "CCSS", "registration_number": number}],
+    }
+    password = REVOCATION_PASSWORDS[0]
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri, "serializer": "json"}, timeout=30) as rpc:
+        created = rpc.auth.create_member(member)
+        rpc.auth.set_credentials(created["member_id"], {
+            "password": password, "must_change_password": False})
+    return f"{number}-{birth_date:%d%m%Y}", password
+
+
+def revocation_delays(amqp_uri: str) -> dict[str, Any]:
+    """Session A changes the password; from the moment its answer arrives, session B's
+    old access token is polled (GET /api/v1/me, back to back) until the gateway answers
+    401 `session_ended`. The delay is counted up to the arrival of that 401, so it is
+    an upper bound: the refusal began after the request of the last poll answered 200,
+    less than two poll intervals (round trips) earlier."""
+    identifier, password = revocation_member(amqp_uri)
+    session_a = login(identifier, password)["access_token"]
+    session_b = login(identifier, password)["access_token"]
+    poller = MePoller()
+    rounds: list[dict[str, Any]] = []
+    intervals: list[float] = []
+    try:
+        for i in range(REVOCATION_ROUNDS):
+            if i:  # the previous round ended B: a live session again
+                session_b = login(identifier, password)["access_token"]
+            status, code, _ = poller.get(session_b)  # B is live (and the connection warm)
+            if status != 200:
+                raise RuntimeError(f"round {i + 1}: session B answered {status} {code} "
+                                   "before the password change")
+            new_password = next(p for p in REVOCATION_PASSWORDS if p != password)
+            status, answer = post_json(PASSWORD_URL, {"current_password": password,
+                                                      "new_password": new_password},
+                                       token=session_a)
+            changed_at = time.perf_counter()
+            if status != 200 or "access_token" not in answer:
+                raise RuntimeError(f"round {i + 1}: the password change answered "
+                                   f"{status}: {answer}")
+            session_a, password = answer["access_token"], new_password
+            polls = 0
+            ended = False
+            while True:
+                status, code, elapsed = poller.get(session_b)
+                polls += 1
+                intervals.append(elapsed * 1000)
+                waited = time.perf_counter() - changed_at
+                if status == 401 and code == "session_ended":
+                    ended = True
+                    break
+                if status != 200:
+                    raise RuntimeError(f"round {i + 1}: session B answered {status} {code} "
+                                       "while polling")
+                if waited >= REVOCATION_GIVE_UP_S:
+                    break
+            rounds.append({"delay_ms": waited * 1000, "polls": polls, "ended": ended})
+    finally:
+        poller.close()
+
+    delays = [r["delay_ms"] for r in rounds]
+    all_ended = all(r["ended"] for r in rounds)
+    maximum = max(delays)
+    passed = all_ended and maximum < REVOCATION_TARGET_MS
+    return {
+        "rounds": len(rounds),
+        "p50": statistics.median(delays),
+        "max": maximum,
+        "target_max_below_ms": REVOCATION_TARGET_MS,
+        "all_refused": all_ended,
+        "refused_at_first_poll": sum(1 for r in rounds if r["ended"] and r["polls"] == 1),
+        "verdict": "PASS" if passed else "FAIL",
+        "poll_interval_ms": {"median": statistics.median(intervals), "max": max(intervals),
+                             "polls": len(intervals)},
+        "samples": rounds,
+        "method": "POST /api/v1/auth/password on session A, then GET /api/v1/me with "
+                  "session B's old access token back to back until 401 session_ended; "
+                  "delay from the change's answer to the 401's arrival",
+    }
+
+
 # -- the report -----------------------------------------------------------------------------
 def _fmt(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None else f"{value:,.{digits}f}"
@@ -358,6 +504,7 @@ def ratio_verdict(targets: dict[str, Any]) -> dict[str, Any]:
 def render(report: dict[str, Any]) -> str:
     opts, targets, ratio, login = (report["options"], report["targets"], report["ratio"],
                                    report["argon2"])
+    revocation = report["revocation_delay_ms"]
     names = {"me": "GET /api/v1/me (gateway)", "echo": "GET /echo (bare nameko)"}
     lines = [
         f"Member Space benchmark, {report['generated_at']} (commit {report['git_commit']}, "
@@ -381,6 +528,29 @@ def render(report: dict[str, Any]) -> str:
         f"me/echo req/s at {opts['connections']} connections: {_fmt(ratio['value'])} "
         f"(target >= {ratio['target']}): {ratio['verdict']}"
         + ("" if ratio["valid"] else " (numbers invalid: errors during the runs)"),
+    ]
+    if "error" in revocation:
+        lines.append(f"revocation delay: not measured ({revocation['error']}): "
+                     f"{revocation['verdict']}")
+    else:
+        poll = revocation["poll_interval_ms"]
+        lines += [
+            f"revocation delay over {revocation['rounds']} password changes (session B's "
+            f"old access token refused): p50 {_fmt(revocation['p50'], 1)} ms, "
+            f"max {_fmt(revocation['max'], 1)} ms "
+            f"(target max < {revocation['target_max_below_ms']:.0f} ms): "
+            f"{revocation['verdict']}"
+            + ("" if revocation["all_refused"] else
+               f" (a session still answered after {REVOCATION_GIVE_UP_S:.0f} s)"),
+            f"  refused at the first poll in {revocation['refused_at_first_poll']} of "
+            f"{revocation['rounds']} rounds (already in force when the change's answer "
+            "arrived: the delay measured is then one poll)",
+            f"  precision is bounded by the poll interval (GET /api/v1/me back to back, one "
+            f"round trip each: median {_fmt(poll['median'])} ms, max {_fmt(poll['max'])} ms "
+            f"over {poll['polls']} polls): the refusal began between the request of the "
+            "last 200 and the arrival of the 401, so a delay overstates by < 2 intervals",
+        ]
+    lines += [
         "",
         f"argon2id: time_cost={login['time_cost']}, memory={login['memory_kib']} KiB, "
         f"parallelism={login['parallelism']}",
@@ -457,6 +627,14 @@ def main() -> int:
         except Exception as exc:  # report what was measured all the same
             warnings.append(f"login timing failed: {exc}")
             argon2 = {**params, "error": str(exc)}
+        print(f"measuring the revocation delay ({REVOCATION_ROUNDS} password changes) ...",
+              flush=True)
+        try:
+            revocation = revocation_delays(AMQP_URI)
+        except Exception as exc:  # report what was measured all the same
+            warnings.append(f"revocation delay measurement failed: {exc}")
+            revocation = {"error": str(exc), "target_max_below_ms": REVOCATION_TARGET_MS,
+                          "verdict": "FAIL"}
     finally:
         echo.stop()
         suite.stop()
@@ -470,6 +648,7 @@ def main() -> int:
         "targets": targets,
         "ratio": ratio_verdict(targets),
         "argon2": argon2,
+        "revocation_delay_ms": revocation,
         "warnings": warnings,
     }
     REPORT_DIR.mkdir(parents=True, exist_ok=True)

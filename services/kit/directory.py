@@ -1,0 +1,67 @@
+"""Catching up with auth's people when a service starts for the first time.
+
+Services keep read-only copies of identities from `auth.member_*` events. A service
+that starts with an empty copy (first deployment, or a rebuilt database) pages
+through `auth.list_members` once, so it knows everyone who existed before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import eventlet
+from nameko.extensions import DependencyProvider
+from nameko.standalone.rpc import ServiceRpcProxy
+from sqlalchemy.orm import Session
+
+from services.kit.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class MemberCatchUp(DependencyProvider):
+    def __init__(self, database_attr: str, needed: Callable[[Session], bool],
+                 apply: Callable[[Session, dict[str, Any]], None]):
+        self.database_attr = database_attr
+        self.needed = needed
+        self.apply = apply
+
+    def start(self) -> None:
+        self._thread = self.container.spawn_managed_thread(self._run)
+
+    def stop(self) -> None:
+        self._thread.kill()
+
+    kill = stop
+
+    def _database(self) -> Any:
+        return next(d for d in self.container.dependencies
+                    if d.attr_name == self.database_attr)
+
+    def _run(self) -> None:
+        database = self._database()
+        with database.sessionmaker() as session:
+            if not self.needed(session):
+                return
+        config = {"AMQP_URI": self.container.config["AMQP_URI"], "serializer": "json"}
+        cursor, total = None, 0
+        while True:
+            try:
+                with ServiceRpcProxy("auth", config, timeout=30) as auth:
+                    while True:
+                        page = auth.list_members(cursor, 500)
+                        with database.sessionmaker() as session, session.begin():
+                            for identity in page["items"]:
+                                self.apply(session, identity)
+                        total += len(page["items"])
+                        cursor = page["next_cursor"]
+                        if cursor is None:
+                            log.info("members_caught_up", count=total)
+                            return
+            except Exception as exc:  # auth not there yet: try again shortly
+                log.warning("members_catch_up_retry", error=type(exc).__name__)
+                eventlet.sleep(2.0)
+
+    def get_dependency(self, worker_ctx: Any) -> None:
+        return None

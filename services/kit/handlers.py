@@ -1,0 +1,157 @@
+"""Event handlers that never lose an event and never handle one twice.
+
+    class NotificationsService:
+        db = Database("NOTIFICATIONS_DATABASE_URL")
+
+        @on_event("auth", "password_changed")
+        def password_changed(self, tx, envelope):
+            ...   # runs in one transaction with the "processed" mark
+
+- Idempotent: the event id is marked processed in the handler's own transaction; a
+  redelivered event changes nothing.
+- Never dropped: a handler that raises has its transaction rolled back and the event
+  kept in `failed_events` with its error; the database provider's sweeper sends it
+  back to this handler's queue after a growing delay (30 s, 1 min, ... capped at 1 h),
+  up to `MAX_ATTEMPTS`, then keeps it for an operator (`state: dead`). No hot loop.
+- Queues exist before anyone publishes: `declare_queues` (run at deploy and by the
+  launcher before any service starts) declares every handler's durable queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from kombu import Connection, Exchange, Queue
+from marshmallow import ValidationError
+from nameko.amqp.publish import Publisher
+from nameko.events import EventHandler, event_handler
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Engine
+
+from services.kit.events import event_exchange, mark_processed, parse_envelope
+from services.kit.logging import get_logger
+from services.kit.tables import failed_events
+
+log = get_logger(__name__)
+
+MAX_ATTEMPTS = 12
+HANDLERS_ATTR = "_kit_event_handlers"
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def queue_name(source: str, event_name: str, service: str, method: str) -> str:
+    """nameko's name for a service-pool handler's queue."""
+    return f"evt-{source}-{event_name}--{service}.{method}"
+
+
+def on_event(source: str, event_name: str) -> Callable[[Callable], Callable]:
+    def decorate(fn: Callable) -> Callable:
+        consumer = f"{fn.__name__}"
+
+        @functools.wraps(fn)
+        def handle(self: Any, payload: Any) -> None:
+            queue = queue_name(source, event_name, self.name, fn.__name__)
+            try:
+                envelope = parse_envelope(payload)
+            except ValidationError as exc:
+                log.error("event_malformed", queue=queue, errors=exc.messages)
+                return  # nothing to retry: it can never be handled
+            try:
+                with self.db.transaction() as tx:
+                    if not mark_processed(tx.session, f"{self.name}.{consumer}",
+                                          envelope["event_id"]):
+                        log.info("event_duplicate", event_id=envelope["event_id"])
+                        return
+                    fn(self, tx, envelope)
+            except Exception as exc:
+                log.warning("event_handling_failed", queue=queue,
+                            event_id=envelope["event_id"], error=type(exc).__name__)
+                record_failure(self.db.engine, f"{self.name}.{consumer}", queue, payload,
+                               envelope["event_id"], exc)
+
+        return event_handler(source, event_name)(handle)
+
+    return decorate
+
+
+def record_failure(engine: Engine, consumer: str, queue: str, payload: Any, event_id: str,
+                   exc: BaseException) -> None:
+    error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        attempts = conn.scalar(
+            pg_insert(failed_events)
+            .values(consumer=consumer, event_id=event_id, queue=queue, payload=payload,
+                    error=error, attempts=1, next_attempt_at=now + backoff(1))
+            .on_conflict_do_update(
+                index_elements=["consumer", "event_id"],
+                set_={"error": error, "attempts": failed_events.c.attempts + 1,
+                      "last_failed_at": now})
+            .returning(failed_events.c.attempts))
+        next_at = now + backoff(attempts) if attempts < MAX_ATTEMPTS else None
+        conn.execute(failed_events.update().where(
+            failed_events.c.consumer == consumer, failed_events.c.event_id == event_id)
+            .values(next_attempt_at=next_at))
+    if next_at is None:
+        log.error("event_dead", consumer=consumer, event_id=event_id, attempts=attempts)
+
+
+def retry_due(engine: Engine, amqp_uri: str, batch: int = 100) -> int:
+    """Send due failed events back to their handler's queue (the sweeper calls this)."""
+    publisher = Publisher(amqp_uri, use_confirms=True, serializer="json")
+    sent = 0
+    with engine.begin() as conn:
+        rows = conn.execute(
+            sa.select(failed_events).where(failed_events.c.next_attempt_at <= sa.func.now())
+            .order_by(failed_events.c.next_attempt_at).limit(batch)
+            .with_for_update(skip_locked=True)).all()
+        for row in rows:
+            publisher.publish(row.payload, exchange=Exchange(""), routing_key=row.queue)
+            conn.execute(failed_events.update().where(
+                failed_events.c.consumer == row.consumer,
+                failed_events.c.event_id == row.event_id).values(next_attempt_at=None))
+            sent += 1
+    return sent
+
+
+def clear_success(engine: Engine) -> None:
+    """Drop failure records of events that have since been processed."""
+    from services.kit.tables import processed_events
+
+    with engine.begin() as conn:
+        conn.execute(failed_events.delete().where(sa.exists().where(
+            processed_events.c.consumer == failed_events.c.consumer,
+            processed_events.c.event_id == failed_events.c.event_id)))
+
+
+def handler_queues(service_cls: type) -> list[Queue]:
+    """The durable queues nameko will consume for the class's event handlers."""
+    queues = []
+    for name in dir(service_cls):
+        method = getattr(service_cls, name, None)
+        for entrypoint in getattr(method, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, EventHandler) and entrypoint.handler_type == "service_pool":
+                src, evt = entrypoint.source_service, entrypoint.event_type
+                queues.append(Queue(queue_name(src, evt, service_cls.name, name),
+                                    exchange=event_exchange(src), routing_key=evt,
+                                    durable=True, auto_delete=False))
+    return queues
+
+
+def declare_queues(amqp_uri: str, service_classes: list[type]) -> list[str]:
+    names = []
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        for cls in service_classes:
+            for queue in handler_queues(cls):
+                queue(channel).declare()
+                names.append(queue.name)
+    return names
