@@ -11,7 +11,7 @@
   redelivered event changes nothing.
 - Never dropped: a handler that raises has its transaction rolled back and the event
   kept in `failed_events` with its error; the database provider's sweeper sends it
-  back to this handler's queue after a growing delay (30 s, 1 min, ... capped at 1 h),
+  back to this handler's queue after a growing delay (2 s, 4 s, 8 s ... capped at 1 h),
   up to `MAX_ATTEMPTS`, then keeps it for an operator (`state: dead`). No hot loop.
 - Queues exist before anyone publishes: `declare_queues` (run at deploy and by the
   launcher before any service starts) declares every handler's durable queue.
@@ -39,12 +39,13 @@ from services.kit.tables import failed_events
 
 log = get_logger(__name__)
 
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 16
 HANDLERS_ATTR = "_kit_event_handlers"
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+    # short first: most failures are an event overtaking the one it depends on
+    return dt.timedelta(seconds=min(3600, 2 ** max(1, attempts)))
 
 
 def queue_name(source: str, event_name: str, service: str, method: str) -> str:

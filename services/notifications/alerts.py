@@ -64,6 +64,13 @@ def erase_member(session: DbSession, member_id: str) -> None:
         session.execute(sa.delete(model).where(column == member_id))
 
 
+def addressee(session: DbSession, member_id: str) -> Member:
+    """The member for a direct command; an unsaved stand-in (French, no name) when the
+    copy has not caught up yet, so a link is never withheld for that."""
+    return session.get(Member, member_id) or Member(
+        member_id=member_id, first_name="", language="fr", email=None, email_validated=False)
+
+
 def member(session: DbSession, member_id: str) -> Member:
     found = session.get(Member, member_id)
     if found is None:

@@ -110,7 +110,7 @@ class NotificationsService(HealthEntrypoints):
     def send_email_verification(self, member_id: str, email: str, token: str,
                                 expires_hours: int = 24) -> None:
         with self.db.transaction() as tx:
-            who = alerts.member(tx.session, alerts.check_member_id(member_id))
+            who = alerts.addressee(tx.session, alerts.check_member_id(member_id))
             mail.queue(tx.session, self.channels.renderer, to=email, member_id=who.member_id,
                        kind="email_verification", language=who.language,
                        params={"first_name": who.first_name, "expires_hours": expires_hours,
@@ -121,7 +121,7 @@ class NotificationsService(HealthEntrypoints):
     def send_password_reset(self, member_id: str, token: str,
                             expires_minutes: int = 30) -> None:
         with self.db.transaction() as tx:
-            who = alerts.member(tx.session, alerts.check_member_id(member_id))
+            who = alerts.addressee(tx.session, alerts.check_member_id(member_id))
             if not (who.email and who.email_validated):
                 return
             mail.queue(tx.session, self.channels.renderer, to=who.email,

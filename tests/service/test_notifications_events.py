@@ -1,0 +1,129 @@
+"""notifications' event handling on real RabbitMQ and PostgreSQL: queues declared
+before the service starts, failures kept and retried, never a duplicate."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from kombu import Connection
+from nameko.containers import ServiceContainer
+
+from deploy import infra
+from services.kit.config import load_settings
+from services.kit.events import build_envelope, event_exchange
+from services.kit.handlers import declare_queues, handler_queues, retry_due
+from services.kit.migrate import drop_database, upgrade
+from services.kit.runner import nameko_config
+from services.kit.tables import failed_events
+from services.notifications.models import Alert
+from services.notifications.service import NotificationsService
+
+VHOST = "memberspace_test_late"
+PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/memberspace_test_late_notifications"
+
+
+@pytest.fixture(scope="module")
+def sandbox(test_env):
+    """A vhost and database of their own: nothing else consumes these queues."""
+    infra.ensure_vhost(VHOST, fresh=True)
+    drop_database(PG)
+    upgrade("notifications", PG)
+    amqp = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+    engine = sa.create_engine(PG)
+    yield amqp, engine
+    engine.dispose()
+
+
+def publish(amqp: str, event_type: str, member_id: str, data: dict) -> dict:
+    source, name = event_type.split(".")
+    envelope = build_envelope(event_type, data, member_id=member_id, correlation_id="t")
+    with Connection(amqp) as conn:
+        conn.Producer(serializer="json").publish(
+            envelope, exchange=event_exchange(source), routing_key=name,
+            declare=[event_exchange(source)])
+    return envelope
+
+
+def start(amqp: str, monkeypatch) -> ServiceContainer:
+    monkeypatch.setenv("AMQP_URI", amqp)
+    monkeypatch.setenv("NOTIFICATIONS_DATABASE_URL", PG)
+    settings = load_settings(NotificationsService.settings_schema)
+    container = ServiceContainer(NotificationsService, nameko_config(settings))
+    container.start()
+    return container
+
+
+def wait(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def identity(member_id: str) -> dict:
+    return {"member_id": member_id, "first_name": "Ana", "last_name": "Late",
+            "birth_date": "1980-01-01", "sex": "F", "email": "ana@example.mc",
+            "email_validated": True, "language": "en", "subscriptions": []}
+
+
+def alerts_of(engine, member_id: str) -> list:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(Alert.kind).where(Alert.member_id == member_id)).all()
+
+
+def test_events_published_before_the_service_starts_are_not_lost(sandbox, monkeypatch):
+    amqp, engine = sandbox
+    names = declare_queues(amqp, [NotificationsService])  # what deploy and make run do
+    assert any(n.endswith("notifications.login_locked") for n in names)
+    member_id = str(uuid.uuid4())
+    publish(amqp, "auth.member_created", member_id, identity(member_id))
+    publish(amqp, "auth.login_locked", member_id, {"until": "2030-01-01T00:00:00+00:00"})
+    container = start(amqp, monkeypatch)  # starts late
+    try:
+        # handlers of different queues run concurrently: the alert may overtake the
+        # member's creation, fail once, and come back after a short backoff
+        wait(lambda: len(alerts_of(engine, member_id)) == 1, timeout=30)
+    finally:
+        container.stop()
+
+
+def test_a_failing_event_is_kept_and_retried_later(sandbox, monkeypatch):
+    amqp, engine = sandbox
+    container = start(amqp, monkeypatch)
+    try:
+        member_id = str(uuid.uuid4())
+        # the alert's event arrives before the member is known: the handler fails
+        locked = publish(amqp, "auth.login_locked", member_id,
+                         {"until": "2030-01-01T00:00:00+00:00"})
+
+        def failure():
+            with engine.connect() as conn:
+                return conn.execute(sa.select(failed_events).where(
+                    failed_events.c.event_id == locked["event_id"])).one_or_none()
+
+        wait(lambda: failure() is not None)
+        row = failure()
+        assert row.attempts == 1 and "MemberNotKnownYet" in row.error
+        assert row.next_attempt_at is not None  # backoff, not a hot loop
+        assert alerts_of(engine, member_id) == []
+        publish(amqp, "auth.member_created", member_id, identity(member_id))
+        time.sleep(0.5)
+        with engine.begin() as conn:  # make it due now, before the sweeper does
+            conn.execute(failed_events.update().where(
+                failed_events.c.event_id == locked["event_id"]).values(
+                next_attempt_at=sa.func.now()))
+        retry_due(engine, amqp)  # (the service's own sweeper may have been first)
+        wait(lambda: len(alerts_of(engine, member_id)) == 1)
+        # redelivering the same event once more changes nothing
+        with Connection(amqp) as conn:
+            queue = [q for q in handler_queues(NotificationsService)
+                     if q.name.endswith(".login_locked")][0]
+            conn.Producer(serializer="json").publish(locked, exchange="",
+                                                     routing_key=queue.name)
+        time.sleep(1.0)
+        assert len(alerts_of(engine, member_id)) == 1
+    finally:
+        container.stop()
