@@ -119,8 +119,8 @@ def test_a_failing_event_is_kept_and_retried_later(sandbox, monkeypatch):
         wait(lambda: len(alerts_of(engine, member_id)) == 1)
         # redelivering the same event once more changes nothing
         with Connection(amqp) as conn:
-            queue = [q for q in handler_queues(NotificationsService)
-                     if q.name.endswith(".login_locked")][0]
+            queue = next(q for q in handler_queues(NotificationsService)
+                     if q.name.endswith(".login_locked"))
             conn.Producer(serializer="json").publish(locked, exchange="",
                                                      routing_key=queue.name)
         time.sleep(1.0)
