@@ -80,6 +80,7 @@ def seed(amqp_uri: str) -> dict[str, str]:
             })
             ids[person["login"]] = created["member_id"]
         _demo_alerts(proxy, ids["123456-03091985"])
+        _demo_benefits(proxy, ids)
         try:
             proxy.auth.delete_agent(DEMO_AGENT["username"])
         except Exception as exc:
@@ -117,6 +118,58 @@ def _demo_alerts(proxy: Any, member_id: str) -> None:
                 time.sleep(0.2)
         if alert["read"]:
             proxy.notifications.mark_read(member_id, posted["id"])
+
+
+def _when_known(call: Any, *args: Any) -> Any:
+    """Retry while the service has not yet heard of the member (events are async)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return call(*args)
+        except Exception as exc:
+            if "member_not_found" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _demo_benefits(proxy: Any, ids: dict[str, str]) -> None:
+    import datetime as dt
+
+    year = dt.date.today().year
+    validity = {"rights_status": "open", "valid_from": f"{year}-01-01",
+                "valid_until": f"{year + 1}-12-31"}
+    marie, luca, paul = (ids["123456-03091985"], ids["654321-12121990"],
+                         ids["12345-15061970"])
+    b = proxy.benefits
+    _when_known(b.issue_card, marie, {"registration_number": "123456", **validity})
+    _when_known(b.issue_card, luca, {"registration_number": "654321", **validity})
+    _when_known(b.issue_card, paul, {"registration_number": "712345", **validity})
+    b.upsert_beneficiaries(marie, [
+        {"id": "B-123456-1", "first_name": "Léa", "last_name": "Rocher",
+         "birth_date": "2014-05-17", "relationship": "child"},
+        {"id": "B-123456-2", "first_name": "Hugo", "last_name": "Rocher",
+         "birth_date": "2017-11-02", "relationship": "child"}])
+    b.set_bank_account(marie, "MC5811222000010123456789030")
+    b.update_profile(marie, {"address": {"line1": "12, boulevard des Moulins", "line2": None,
+                                         "postal_code": "98000", "city": "Monaco",
+                                         "country": "MC"},
+                             "phone": "+377 93 00 00 00", "mail_channel": "email"})
+    b.renew_fse_code(marie)
+    practitioners = ["Dr Martin (généraliste)", "Pharmacie du Port", "Dr Costa (pédiatre)",
+                     "Laboratoire Riviera"]
+    sheets = []
+    for i in range(12):
+        day = dt.date.today() - dt.timedelta(days=15 + 37 * i)
+        charged = 25 + 7 * (i % 5)
+        sheets.append({
+            "id": f"FSE-123456-{i + 1:03d}", "member_id": marie,
+            "beneficiary_id": ["B-123456-1", "B-123456-2", None][i % 3],
+            "care_date": day.isoformat(), "practitioner": practitioners[i % 4],
+            "acts": [{"code": "G", "label": "Consultation", "amount": f"{charged}.00"}],
+            "amount_charged": f"{charged}.00",
+            "amount_refunded": f"{charged * 0.7:.2f}" if i else None,
+            "refund_status": "paid" if i else "pending"})
+    b.upsert_care_sheets(sheets)
 
 
 def print_logins() -> None:

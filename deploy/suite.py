@@ -29,9 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVICES: dict[str, str] = {
     "auth": "services.auth.service:AuthService",
     "notifications": "services.notifications.service:NotificationsService",
+    "benefits": "services.benefits.service:BenefitsService",
     "gateway": "gateway.service:GatewayService",
 }
-DATABASE_SERVICES = ("auth", "notifications")
+DATABASE_SERVICES = ("auth", "notifications", "benefits")
 
 
 def dev_keys(var: Path) -> dict[str, str]:
@@ -43,7 +44,19 @@ def dev_keys(var: Path) -> dict[str, str]:
     if not signing.exists():
         generate_key_file(signing)
         print(f"made a development signing key: {signing}", flush=True)
-    return {"AUTH_SIGNING_KEY_FILE": str(signing)}
+    from services.benefits.secrets_box import generate_key_file as generate_secret_file
+
+    card = keys / "benefits-card-ed25519.pem"
+    if not card.exists():
+        generate_key_file(card)
+        print(f"made a development card signing key: {card}", flush=True)
+    secret = keys / "benefits-secrets.key"
+    if not secret.exists():
+        generate_secret_file(secret)
+        print(f"made a development encryption key: {secret}", flush=True)
+    return {"AUTH_SIGNING_KEY_FILE": str(signing), "BENEFITS_CARD_KEY_FILE": str(card),
+            "BENEFITS_SECRET_KEY_FILE": str(secret),
+            "BENEFITS_WALLET_DIR": str(keys / "wallet")}
 
 
 @dataclass

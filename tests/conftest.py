@@ -41,6 +41,7 @@ def oidc_provider():
 def test_env(tmp_path_factory: pytest.TempPathFactory, oidc_provider) -> dict[str, str]:
     """Fresh vhost and databases for this run, a signing key and an MConnect client."""
     from deploy import infra
+    from deploy.suite import dev_keys
     from services.auth.tokens import generate_key_file
     from services.kit.migrate import drop_database, upgrade
 
@@ -50,11 +51,12 @@ def test_env(tmp_path_factory: pytest.TempPathFactory, oidc_provider) -> dict[st
     key = var / "keys" / "auth-signing-ed25519.pem"
     generate_key_file(key)
     env = suite_overrides(key)
+    env.update({k: v for k, v in dev_keys(var).items() if k != "AUTH_SIGNING_KEY_FILE"})
     client_id, secret = oidc_provider.register_client([env["AUTH_MCONNECT_REDIRECT_URI"]])
     env.update({"AUTH_MCONNECT_DISCOVERY_URL": oidc_provider.discovery_url,
                 "AUTH_MCONNECT_CLIENT_ID": client_id,
                 "AUTH_MCONNECT_CLIENT_SECRET": secret})
-    for service in ("auth", "notifications"):
+    for service in ("auth", "notifications", "benefits"):
         url = env[f"{service.upper()}_DATABASE_URL"]
         drop_database(url)
         upgrade(service, url)

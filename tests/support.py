@@ -31,6 +31,7 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
             f"http://127.0.0.1:{TEST_ENV['port']}/api/v1/auth/mconnect/callback",
         "AUTH_LOCKOUT_THRESHOLD": "5",
         "NOTIFICATIONS_DATABASE_URL": f"{PG}/memberspace_test_notifications",
+        "BENEFITS_DATABASE_URL": f"{PG}/memberspace_test_benefits",
         "NOTIFICATIONS_SMTP_PORT": "18025",
         "NOTIFICATIONS_PUBLIC_BASE_URL": "https://app.example.mc",
         "GATEWAY_LOGIN_LIMIT_PER_IP": "100000",

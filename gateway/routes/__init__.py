@@ -1,3 +1,11 @@
 """Route modules, one per area; importing them registers their routes."""
 
-from gateway.routes import agent, auth, email, mconnect, notifications, system  # noqa: F401
+from gateway.routes import (  # noqa: F401
+    agent,
+    auth,
+    benefits,
+    email,
+    mconnect,
+    notifications,
+    system,
+)

@@ -159,6 +159,19 @@ def update_member(tx: UnitOfWork, member_id: str, data: Any) -> Person:
     return person
 
 
+def set_language(tx: UnitOfWork, member_id: str, language: Any) -> Person:
+    if language not in ("fr", "en"):
+        raise ValidationFailed.of([FieldError("language", "not_allowed", "fr or en.")])
+    person = get_person(tx.session, member_id)
+    if person.language != language:
+        person.language = language
+        person.updated_at = now()
+        tx.session.flush()
+        tx.emit("auth.member_updated", member_id=person.id, data=identity(person))
+        tx.audit("language.changed", member_id=person.id, details={"language": language})
+    return person
+
+
 def facts(person: Person) -> PersonalFacts:
     return PersonalFacts(
         first_name=person.first_name,

@@ -134,6 +134,12 @@ class AuthService(HealthEntrypoints):
 
     # -- members themselves (through the gateway) --------------------------------------
     @rpc
+    def set_language(self, member_id: str, language: str) -> dict:
+        """A personal option the member changes: audited with the session."""
+        with self.db.transaction() as tx:
+            return accounts.identity(accounts.set_language(tx, member_id, language))
+
+    @rpc
     def login(self, identifier: str, password: str, client: str = "web") -> dict:
         with self.db.transaction() as tx:
             return accounts.login(tx, self.credentials.hashing, self.credentials.tokens,

@@ -1,0 +1,119 @@
+"""benefits' tables: the members copy, profiles, beneficiaries, cards, FSE codes,
+care sheets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Member(Base):
+    """Read-only copy of the identity auth owns."""
+
+    __tablename__ = "members"
+
+    member_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), primary_key=True)
+    first_name: Mapped[str] = mapped_column(sa.String(100))
+    last_name: Mapped[str] = mapped_column(sa.String(100))
+    birth_date: Mapped[dt.date] = mapped_column(sa.Date)
+    sex: Mapped[str] = mapped_column(sa.String(1))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    email_validated: Mapped[bool] = mapped_column(sa.Boolean)
+    language: Mapped[str] = mapped_column(sa.String(2))
+    subscriptions: Mapped[list] = mapped_column(JSONB)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+
+
+class Profile(Base):
+    """What benefits owns of a member's personal data."""
+
+    __tablename__ = "profiles"
+
+    member_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), primary_key=True)
+    address_line1: Mapped[str | None] = mapped_column(sa.String(200))
+    address_line2: Mapped[str | None] = mapped_column(sa.String(200))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(20))
+    city: Mapped[str | None] = mapped_column(sa.String(100))
+    country: Mapped[str | None] = mapped_column(sa.String(2))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    mail_channel: Mapped[str] = mapped_column(sa.String(10), default="email")
+    bank_account_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    forward_to_insurer: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    insurer_name: Mapped[str | None] = mapped_column(sa.String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+
+
+class Beneficiary(Base):
+    """A person covered through the member (spouse, child), fed by the fund."""
+
+    __tablename__ = "beneficiaries"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # the fund's id
+    member_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), index=True)
+    first_name: Mapped[str] = mapped_column(sa.String(100))
+    last_name: Mapped[str] = mapped_column(sa.String(100))
+    birth_date: Mapped[dt.date] = mapped_column(sa.Date)
+    relationship: Mapped[str] = mapped_column(sa.String(20))
+
+
+class Card(Base):
+    """A registration card: one in force per registration number; a renewal revokes
+    the previous one, whose QR payload the status check then reports as revoked."""
+
+    __tablename__ = "cards"
+
+    id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), primary_key=True)  # = jti
+    member_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), index=True)
+    registration_number: Mapped[str] = mapped_column(sa.String(6))
+    fund: Mapped[str] = mapped_column(sa.String(10))
+    rights_status: Mapped[str] = mapped_column(sa.String(10))
+    valid_from: Mapped[dt.date] = mapped_column(sa.Date)
+    valid_until: Mapped[dt.date] = mapped_column(sa.Date)
+    issued_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class FseCode(Base):
+    """The code giving access to the member's electronic care sheets: kept encrypted
+    (it must be shown again) and findable by a keyed digest (practitioners' look-ups)."""
+
+    __tablename__ = "fse_codes"
+
+    member_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), primary_key=True)
+    code_encrypted: Mapped[str] = mapped_column(sa.Text)
+    lookup: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+
+
+class CareSheet(Base):
+    """An electronic care sheet (FSE), fed by the fund; idempotent on its id."""
+
+    __tablename__ = "care_sheets"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # the fund's id
+    member_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False))
+    beneficiary_id: Mapped[str | None] = mapped_column(sa.String(64))
+    care_date: Mapped[dt.date] = mapped_column(sa.Date)
+    practitioner: Mapped[str] = mapped_column(sa.String(200))
+    acts: Mapped[list] = mapped_column(JSONB)
+    amount_charged: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    amount_refunded: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    refund_status: Mapped[str] = mapped_column(sa.String(20))
+
+
+sa.Index("ix_cards_number_live", Card.registration_number,
+         postgresql_where=Card.revoked_at.is_(None))
+sa.Index("ix_care_sheets_member_date", CareSheet.member_id, CareSheet.care_date.desc())

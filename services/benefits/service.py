@@ -1,0 +1,207 @@
+"""The benefits service: profile, registration card, FSE code, care sheets, wallet.
+Entrypoints only; the rules live in `profiles` and `cards`."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+from typing import Any
+
+from marshmallow import fields, validate
+from nameko.extensions import DependencyProvider
+
+from services.benefits import cards, profiles
+from services.benefits.secrets_box import SecretBox
+from services.kit.config import BaseSettings, database_url_field
+from services.kit.context import RequestContext
+from services.kit.db import Database
+from services.kit.directory import MemberCatchUp
+from services.kit.errors import TooManyRequests
+from services.kit.handlers import on_event
+from services.kit.health import HealthEntrypoints
+from services.kit.keys import SigningKey
+from services.kit.rpc import rpc
+
+WALLET_PASS_CAP = 256 * 1024
+
+
+class BenefitsSettings(BaseSettings):
+    BENEFITS_DATABASE_URL = database_url_field("benefits")
+    BENEFITS_CARD_KEY_FILE = fields.String(load_default="var/keys/benefits-card-ed25519.pem")
+    BENEFITS_SECRET_KEY_FILE = fields.String(load_default="var/keys/benefits-secrets.key")
+    BENEFITS_WALLET_DIR = fields.String(load_default="var/keys/wallet")
+    BENEFITS_PRACTITIONER_LOOKUPS_PER_MINUTE = fields.Integer(
+        load_default=30, validate=validate.Range(1, 10000))
+
+
+class Keys(DependencyProvider):
+    """Card signing key, the secret box, and the wallet configuration."""
+
+    def setup(self) -> None:
+        settings = self.container.config["SETTINGS"]
+        self.card_key = SigningKey.from_pem_file(settings.BENEFITS_CARD_KEY_FILE)
+        self.box = SecretBox.from_file(settings.BENEFITS_SECRET_KEY_FILE)
+        self.wallet_dir = Path(settings.BENEFITS_WALLET_DIR)
+        self.lookups_per_minute = settings.BENEFITS_PRACTITIONER_LOOKUPS_PER_MINUTE
+        self._lookups: dict[str, list[float]] = {}
+
+    def get_dependency(self, worker_ctx: Any) -> Keys:
+        return self
+
+    def allow_lookup(self, caller: str) -> None:
+        """A sliding minute per calling system, so a leaked caller cannot sweep codes."""
+        now = time.monotonic()
+        recent = [t for t in self._lookups.get(caller, []) if now - t < 60]
+        if len(recent) >= self.lookups_per_minute:
+            raise TooManyRequests("Too many FSE code look-ups; slow down.",
+                                  extra={"retry_after": "60"})
+        self._lookups[caller] = [*recent, now]
+
+
+class BenefitsService(HealthEntrypoints):
+    name = "benefits"
+    settings_schema = BenefitsSettings
+
+    context = RequestContext()
+    db = Database("BENEFITS_DATABASE_URL")
+    keys = Keys()
+    catch_up = MemberCatchUp("db", profiles.members_copy_empty, profiles.upsert_member)
+
+    # -- the identity copy ---------------------------------------------------------------
+    @on_event("auth", "member_created")
+    def member_created(self, tx: Any, envelope: dict) -> None:
+        profiles.upsert_member(tx.session, envelope["data"])
+
+    @on_event("auth", "member_updated")
+    def member_updated(self, tx: Any, envelope: dict) -> None:
+        profiles.upsert_member(tx.session, envelope["data"])
+
+    @on_event("auth", "member_deleted")
+    def member_deleted(self, tx: Any, envelope: dict) -> None:
+        profiles.erase_member(tx.session, envelope["member_id"])
+
+    # -- the member (through the gateway) ---------------------------------------------------
+    @rpc
+    def get_profile(self, member_id: str) -> dict:
+        with self.db.member_read(member_id, "profile.read") as session:
+            return profiles.profile_view(session, self.keys.box, member_id)
+
+    @rpc
+    def validate_profile_changes(self, changes: dict) -> dict:
+        profiles.validate_changes(changes)
+        return {"valid": True}
+
+    @rpc
+    def update_profile(self, member_id: str, changes: dict) -> dict:
+        with self.db.transaction() as tx:
+            return profiles.update_profile(tx, self.keys.box, member_id, changes)
+
+    @rpc
+    def get_card(self, member_id: str) -> dict:
+        with self.db.member_read(member_id, "card.read") as session:
+            return cards.card_view(session, self.keys.card_key, member_id)
+
+    @rpc
+    def get_fse_code(self, member_id: str) -> dict:
+        with self.db.member_read(member_id, "fse_code.read") as session:
+            return cards.fse_code(session, self.keys.box, member_id)
+
+    @rpc
+    def renew_fse_code(self, member_id: str) -> dict:
+        with self.db.transaction() as tx:
+            code = cards.renew_fse_code(tx, self.keys.box, member_id)
+        return {"fse_code": code}
+
+    @rpc
+    def list_care_sheets(self, member_id: str, limit: int = 50,
+                         cursor: str | None = None) -> dict:
+        with self.db.member_read(member_id, "care_sheets.read") as session:
+            return cards.care_sheets(session, member_id, limit, cursor)
+
+    @rpc
+    def wallet_pass(self, member_id: str, kind: str) -> dict:
+        """The card as an Apple pass (base64, a few KB) or a Google save link."""
+        from services.benefits import wallet
+
+        with self.db.member_read(member_id, f"wallet.{kind}") as session:
+            view = cards.card_view(session, self.keys.card_key, member_id)
+        card = wallet.CardForPass(
+            # one serial per registration number: a renewed card replaces the pass
+            serial=f"{view['fund']}-{view['registration_number']}",
+            member_name=f"{view['first_name']} {view['last_name'].upper()}",
+            registration_number=view["registration_number"], fund=view["fund"],
+            valid_from=cards.dt.date.fromisoformat(view["valid_from"]),
+            valid_until=cards.dt.date.fromisoformat(view["valid_until"]),
+            rights_status=view["rights_status"],
+            beneficiaries=tuple(f"{b['first_name']} {b['last_name']}"
+                                for b in view["beneficiaries"]),
+            qr_payload=view["qr_payload"])
+        if kind == "google":
+            config = wallet.development_google_config(self.keys.wallet_dir / "google")
+            return {"save_url": wallet.google_save_url(card, config)}
+        config = wallet.development_apple_config(self.keys.wallet_dir / "apple")
+        data = wallet.build_pkpass(card, config)
+        if len(data) > WALLET_PASS_CAP:
+            raise RuntimeError("the pass grew past its cap")
+        return {"pkpass": base64.b64encode(data).decode(),
+                "media_type": wallet.PKPASS_MEDIA_TYPE,
+                "filename": f"carte-{view['registration_number']}.pkpass"}
+
+    # -- practitioners' systems and the public status check -----------------------------------
+    @rpc
+    def care_sheets_for_code(self, fse_code: str) -> dict:
+        """A practitioner's system resolves a member's FSE code: rate-limited, audited."""
+        self.keys.allow_lookup(self.context.actor)
+        with self.db.transaction() as tx:
+            member_id = cards.member_for_code(tx.session, self.keys.box, fse_code)
+            tx.audit("fse_code.used", member_id=member_id)
+            return cards.care_sheets(tx.session, member_id)
+
+    @rpc
+    def card_status(self, jti: str) -> dict:
+        with self.db.read() as session:
+            return cards.card_status(session, jti)
+
+    @rpc
+    def get_card_keys(self) -> dict:
+        return {"keys": [self.keys.card_key.public_jwk()]}
+
+    # -- the fund's systems ---------------------------------------------------------------
+    @rpc
+    def issue_card(self, member_id: str, card: dict) -> dict:
+        with self.db.transaction() as tx:
+            issued = cards.issue_card(tx, member_id, card)
+            return {"card_id": issued.id}
+
+    @rpc
+    def upsert_beneficiaries(self, member_id: str, beneficiaries: list) -> dict:
+        with self.db.transaction() as tx:
+            return {"count": cards.upsert_beneficiaries(tx, member_id, beneficiaries)}
+
+    @rpc
+    def upsert_care_sheets(self, care_sheets: list) -> dict:
+        with self.db.transaction() as tx:
+            return {"count": cards.upsert_care_sheets(tx, care_sheets)}
+
+    @rpc
+    def set_bank_account(self, member_id: str, iban: str) -> None:
+        with self.db.transaction() as tx:
+            profiles.set_bank_account(tx, self.keys.box, member_id, iban)
+
+    @rpc
+    def export_member_data(self, member_id: str) -> dict:
+        with self.db.member_read(member_id, "member.exported") as session:
+            out = {"service": "benefits",
+                   "profile": profiles.profile_view(session, self.keys.box, member_id),
+                   "cards": [{"card_id": c.id, "registration_number": c.registration_number,
+                              "fund": c.fund, "rights_status": c.rights_status,
+                              "valid_from": c.valid_from.isoformat(),
+                              "valid_until": c.valid_until.isoformat()}
+                             for c in cards.current_cards(session, member_id)],
+                   "care_sheets": cards.care_sheets(session, member_id, 1000)["items"]}
+            try:
+                out["fse_code"] = cards.fse_code(session, self.keys.box, member_id)
+            except cards.NotFound:
+                out["fse_code"] = None
+            return out
