@@ -44,6 +44,8 @@ def _operation(route: Route) -> dict[str, Any]:
     problems = list(route.problems) + list(_COMMON_PROBLEMS)
     if route.access in (MEMBER, AGENT):
         problems += [(401, "session_ended"), (403, "wrong_audience"), (403, "csrf_invalid")]
+    if route.access == MEMBER and not route.allowed_without_email:
+        problems.append((403, "email_not_validated"))
     if route.access == MEMBER:
         problems += [p for p in _MEMBER_PROBLEMS
                      if not (route.allowed_before_password_change

@@ -131,6 +131,8 @@ def create_member(tx: UnitOfWork, data: Any) -> Person:
     subscriptions = fields.pop("subscriptions")
     _check_numbers_free(tx.session, [s["registration_number"] for s in subscriptions], None)
     person = Person(id=str(uuid.uuid4()), must_change_password=True, **fields)
+    if person.email_validated:
+        person.email_validated_at = now()
     person.subscriptions = [Subscription(**s) for s in subscriptions]
     tx.session.add(person)
     tx.session.flush()
@@ -147,8 +149,11 @@ def update_member(tx: UnitOfWork, member_id: str, data: Any) -> Person:
         _check_numbers_free(tx.session, [s["registration_number"] for s in subscriptions],
                             person.id)
         person.subscriptions = [Subscription(**s) for s in subscriptions]
+    newly_validated = fields.get("email_validated") and not person.email_validated
     for name, value in fields.items():
         setattr(person, name, value)
+    if newly_validated:
+        person.email_validated_at = now()
     if person.email_validated and not person.email:
         raise ValidationFailed.of([FieldError("email_validated", "invalid",
                                               "A validated e-mail needs an address.")])

@@ -84,7 +84,7 @@ def verify_email(tx: UnitOfWork, token: Any) -> Person:
     return person
 
 
-def forgot_password(tx: UnitOfWork, raw_identifier: Any) -> list[tuple[str, str]]:
+def forgot_password(tx: UnitOfWork, raw_identifier: Any) -> list[tuple[str, str, str]]:
     """Reset tokens for whoever the identifier designates and can receive e-mail.
 
     The caller answers the same whatever this returns.
@@ -117,7 +117,7 @@ def forgot_password(tx: UnitOfWork, raw_identifier: Any) -> list[tuple[str, str]
                                   created_at=now,
                                   expires_at=now + dt.timedelta(minutes=RESET_TOKEN_MINUTES)))
         tx.audit("password.reset_requested", member_id=person.id)
-        issued.append((person.id, token))
+        issued.append((person.id, token, person.email))
     return issued
 
 

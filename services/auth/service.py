@@ -183,15 +183,15 @@ class AuthService(HealthEntrypoints):
         with self.db.transaction() as tx:
             issued = recovery.forgot_password(tx, identifier)
         # sent in the background: the answer takes as long whether anyone matched or not
-        for member_id, token in issued:
-            eventlet.spawn_n(self._send_reset, self.notifications, member_id, token)
+        for member_id, token, email in issued:
+            eventlet.spawn_n(self._send_reset, self.notifications, member_id, token, email)
 
     @staticmethod
-    def _send_reset(notifications: Any, member_id: str, token: str) -> None:
+    def _send_reset(notifications: Any, member_id: str, token: str, email: str) -> None:
         for attempt in range(3):
             try:
                 notifications.send_password_reset(member_id, token,
-                                                  recovery.RESET_TOKEN_MINUTES)
+                                                  recovery.RESET_TOKEN_MINUTES, email)
                 return
             except Exception as exc:
                 log.warning("reset_email_not_requested", attempt=attempt + 1,

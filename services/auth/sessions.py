@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session as DbSession
 
 from services.auth.identifiers import Identifier
 from services.auth.models import (
+    EmailToken,
     LoginFailure,
     MConnectFlow,
     MobileLoginCode,
     Person,
     RefreshToken,
+    ResetToken,
     Session,
 )
 from services.auth.tokens import SigningKey, digest, issue_access_token, new_refresh_token
@@ -303,3 +305,6 @@ def purge(session: DbSession, policy: LockoutPolicy, retention_days: int = 730) 
     session.execute(sa.delete(MConnectFlow).where(
         MConnectFlow.created_at < at - dt.timedelta(hours=1)))
     session.execute(sa.delete(MobileLoginCode).where(MobileLoginCode.expires_at < at))
+    week_ago = at - dt.timedelta(days=7)
+    session.execute(sa.delete(EmailToken).where(EmailToken.expires_at < week_ago))
+    session.execute(sa.delete(ResetToken).where(ResetToken.expires_at < week_ago))

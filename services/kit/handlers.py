@@ -12,7 +12,9 @@
 - Never dropped: a handler that raises has its transaction rolled back and the event
   kept in `failed_events` with its error; the database provider's sweeper sends it
   back to this handler's queue after a growing delay (2 s, 4 s, 8 s ... capped at 1 h),
-  up to `MAX_ATTEMPTS`, then keeps it for an operator (`state: dead`). No hot loop.
+  up to `MAX_ATTEMPTS`, then keeps it for an operator (no next attempt). No hot loop.
+  Only when even keeping it fails (database down) is it handed back to the broker,
+  after a pause.
 - Queues exist before anyone publishes: `declare_queues` (run at deploy and by the
   launcher before any service starts) declares every handler's durable queue.
 """
@@ -25,6 +27,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import eventlet
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Queue
 from marshmallow import ValidationError
@@ -40,6 +43,7 @@ from services.kit.tables import failed_events
 log = get_logger(__name__)
 
 MAX_ATTEMPTS = 16
+REQUEUE_PAUSE = 5.0
 HANDLERS_ATTR = "_kit_event_handlers"
 
 
@@ -75,10 +79,17 @@ def on_event(source: str, event_name: str) -> Callable[[Callable], Callable]:
             except Exception as exc:
                 log.warning("event_handling_failed", queue=queue,
                             event_id=envelope["event_id"], error=type(exc).__name__)
-                record_failure(self.db.engine, f"{self.name}.{consumer}", queue, payload,
-                               envelope["event_id"], exc)
+                try:
+                    record_failure(self.db.engine, f"{self.name}.{consumer}", queue, payload,
+                                   envelope["event_id"], exc)
+                except Exception:
+                    # cannot even keep it (database down): hand it back to the broker,
+                    # after a pause so that this is no hot loop
+                    log.error("event_requeued", queue=queue, event_id=envelope["event_id"])
+                    eventlet.sleep(REQUEUE_PAUSE)
+                    raise
 
-        return event_handler(source, event_name)(handle)
+        return event_handler(source, event_name, requeue_on_error=True)(handle)
 
     return decorate
 
@@ -116,9 +127,12 @@ def retry_due(engine: Engine, amqp_uri: str, batch: int = 100) -> int:
             .with_for_update(skip_locked=True)).all()
         for row in rows:
             publisher.publish(row.payload, exchange=Exchange(""), routing_key=row.queue)
+            # a watchdog: should this redelivery get lost, it is sent again later; once
+            # handled, `clear_success` removes the row
             conn.execute(failed_events.update().where(
                 failed_events.c.consumer == row.consumer,
-                failed_events.c.event_id == row.event_id).values(next_attempt_at=None))
+                failed_events.c.event_id == row.event_id).values(
+                next_attempt_at=sa.func.now() + backoff(row.attempts + 1)))
             sent += 1
     return sent
 

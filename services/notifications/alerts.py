@@ -225,6 +225,13 @@ def post_alert(tx: UnitOfWork, renderer: Renderer, member_id: Any, alert: Any) -
         value = alert.get(field)
         if not isinstance(value, str) or not 1 <= len(value) <= limit:
             errors.append(FieldError(field, "invalid", f"1 to {limit} characters."))
+    resource = alert.get("resource")
+    if resource is not None and not (isinstance(resource, dict)
+                                     and isinstance(resource.get("type"), str)
+                                     and isinstance(resource.get("id"), str | int)):
+        errors.append(FieldError("resource", "invalid", "{type, id} or nothing."))
+    unknown = set(alert) - {"category", "title", "body", "resource", "email"}
+    errors += [FieldError(name, "unknown_field", "Unknown field.") for name in sorted(unknown)]
     if errors:
         raise ValidationFailed.of(errors)
     member_id = _uuid(member_id, "member")

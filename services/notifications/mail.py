@@ -66,6 +66,8 @@ def _deliver(email: Email, smtp: SmtpSettings) -> None:
         email.last_error = str(exc)[:500]
         if exc.permanent or email.attempts >= MAX_ATTEMPTS:
             email.state, email.next_attempt_at = "failed", None
+            if email.carries_token:  # a link nobody received must not linger either
+                email.body_text = email.body_html = None
             log.warning("email_failed", email_id=email.id, kind=email.kind,
                         attempts=email.attempts)
         else:
