@@ -170,6 +170,41 @@ def _demo_benefits(proxy: Any, ids: dict[str, str]) -> None:
             "amount_refunded": f"{charged * 0.7:.2f}" if i else None,
             "refund_status": "paid" if i else "pending"})
     b.upsert_care_sheets(sheets)
+    b.ingest_records(marie_ledger(), False)  # a back-fill: no alert floods
+
+
+def marie_ledger() -> list[dict[str, Any]]:
+    """24 months of refunds (some for the children) and monthly family allowances, so
+    the 18-month edge shows."""
+    import datetime as dt
+
+    today = dt.date.today()
+    records: list[dict[str, Any]] = []
+    for i in range(48):
+        care = today - dt.timedelta(days=8 + 15 * i)
+        charged = 25 + 5 * (i % 6)
+        records.append({
+            "kind": "refund", "record_id": f"R-123456-{i + 1:03d}",
+            "registration_number": "123456",
+            "beneficiary_id": ["B-123456-1", "B-123456-2", None, None][i % 4],
+            "care_date": care.isoformat(),
+            "refund_date": (care + dt.timedelta(days=5)).isoformat(),
+            "practitioner": ["Dr Martin", "Pharmacie du Port", "Dr Costa"][i % 3],
+            "act": ["Consultation", "Médicaments", "Consultation pédiatrique"][i % 3],
+            "amount_charged": f"{charged}.00", "refund_base": f"{charged}.00",
+            "amount_refunded": f"{charged * 0.7:.2f}",
+            "paid_to": "insurer" if i % 5 == 0 else "member"})
+    for m in range(24):
+        first = (today.replace(day=1) - dt.timedelta(days=31 * m)).replace(day=1)
+        last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        records.append({
+            "kind": "payment", "record_id": f"P-123456-{first:%Y%m}",
+            "registration_number": "123456", "payment_type": "family_allowance",
+            "label": "Allocations familiales", "period_start": first.isoformat(),
+            "period_end": last.isoformat(),
+            "payment_date": min(last + dt.timedelta(days=5), today).isoformat(),
+            "amount": "254.31"})
+    return records
 
 
 def print_logins() -> None:

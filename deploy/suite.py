@@ -18,6 +18,7 @@ import urllib.request
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 from deploy import infra
 
@@ -74,6 +75,9 @@ class Suite:
             env.setdefault(name, value)
         address = env.setdefault("WEB_SERVER_ADDRESS", "127.0.0.1:8000")
         env.setdefault("GATEWAY_COOKIE_SECURE", "false")  # local http; production keeps true
+        env.setdefault("S3_ENDPOINT_URL", "http://127.0.0.1:5055")
+        env.setdefault("S3_ACCESS_KEY_ID", "memberspace-dev")  # moto accepts any key
+        env.setdefault("S3_SECRET_ACCESS_KEY", "memberspace-dev-secret")
         return cls(env, var / "log", f"http://{address}")
 
     def migrate(self) -> None:
@@ -108,6 +112,23 @@ class Suite:
                                    f"{self.log_dir / 'mailsink.log'}")
             time.sleep(0.1)
 
+    def start_local_s3(self) -> None:
+        """moto's S3 server at S3_ENDPOINT_URL; it keeps objects in memory only."""
+        url = urlparse(self.env["S3_ENDPOINT_URL"])
+        host, port = url.hostname or "127.0.0.1", str(url.port or 80)
+        log = open(self.log_dir / "s3.log", "ab")
+        self.processes["s3"] = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", host, "-p", port],
+            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + 30
+        while not infra.answers(host, int(port)):
+            if self.processes["s3"].poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"local S3 (moto) did not start on {host}:{port}; see "
+                                   f"{self.log_dir / 's3.log'}")
+            time.sleep(0.1)
+
     @property
     def mail_dir(self) -> Path:
         return self.log_dir.parent / "mail"
@@ -117,6 +138,8 @@ class Suite:
         self.declare_queues()
         if self.env.get("MEMBERSPACE_MAIL_SINK", "true") != "false":
             self.start_mail_sink()
+        if self.env.get("MEMBERSPACE_LOCAL_S3", "true") != "false":
+            self.start_local_s3()
         for name, path in SERVICES.items():
             log = open(self.log_dir / f"{name}.log", "ab")
             self.processes[name] = subprocess.Popen(
@@ -177,6 +200,9 @@ def run() -> int:
           f"(OpenAPI: {suite.gateway_url}/api/v1/openapi.json)")
     print(f"logs: {suite.log_dir.relative_to(ROOT)}/<service>.log; e-mails sent to the local "
           f"SMTP sink are kept as .eml files in {suite.mail_dir.relative_to(ROOT)}/")
+    if "s3" in suite.processes:
+        print(f"local S3 (moto) runs at {suite.env['S3_ENDPOINT_URL']} and keeps objects in "
+              "memory: they are gone when the suite stops")
     print_logins()
     print("Ctrl-C stops everything.", flush=True)
 

@@ -35,6 +35,8 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "NOTIFICATIONS_SMTP_PORT": "18025",
         "NOTIFICATIONS_PUBLIC_BASE_URL": "https://app.example.mc",
         "GATEWAY_LOGIN_LIMIT_PER_IP": "100000",
+        "S3_ENDPOINT_URL": "http://127.0.0.1:18055",
+        "S3_BUCKET_PREFIX": "memberspace-test-",
     }
 
 

@@ -199,3 +199,109 @@ def jwks(call: Call) -> Response:
        tags=("card",), problems=((404, "card_not_found"), (429, "too_many_requests")))
 def card_status(call: Call) -> Any:
     return call.services.benefits.card_status(str(call.path_params["jti"]))
+
+
+class LedgerQuery(Schema):
+    date_from = fields.Date(data_key="from", load_default=None)
+    date_to = fields.Date(data_key="to", load_default=None)
+    beneficiary = fields.String(load_default=None, validate=validate.Length(1, 64),
+                                metadata={"description": "a beneficiary id, or `member`"})
+    type = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z_]{2,40}$"))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class Refund(Schema):
+    id = fields.String()
+    care_date = fields.String(metadata={"format": "date"})
+    beneficiary_id = fields.String(allow_none=True)
+    practitioner = fields.String()
+    act = fields.String()
+    amount_charged = fields.String(metadata={"description": "decimal"})
+    refund_base = fields.String()
+    amount_refunded = fields.String()
+    refund_date = fields.String(metadata={"format": "date"})
+    paid_to = fields.String(metadata={"enum": ["member", "insurer"]})
+    currency = fields.String()
+
+
+class Payment(Schema):
+    id = fields.String()
+    payment_type = fields.String()
+    label = fields.String(allow_none=True)
+    period_start = fields.String(metadata={"format": "date"})
+    period_end = fields.String(metadata={"format": "date"})
+    amount = fields.String(metadata={"description": "decimal"})
+    payment_date = fields.String(metadata={"format": "date"})
+    currency = fields.String()
+
+
+class RefundPage(Schema):
+    items = fields.List(fields.Nested(Refund))
+    next_cursor = fields.String(allow_none=True)
+    count = fields.Integer()
+    totals = fields.Dict(keys=fields.String(), values=fields.String())
+    currency = fields.String()
+    window_start = fields.String(metadata={"format": "date"})
+    clamped_from = fields.String(metadata={"format": "date", "description":
+                                           "present when `from` reached past the window"})
+
+
+class PaymentPage(RefundPage):
+    items = fields.List(fields.Nested(Payment))
+
+
+REFUND_COLUMNS = ("id", "care_date", "beneficiary_id", "practitioner", "act",
+                  "amount_charged", "refund_base", "amount_refunded", "refund_date",
+                  "paid_to", "currency")
+PAYMENT_COLUMNS = ("id", "payment_type", "label", "period_start", "period_end", "amount",
+                   "payment_date", "currency")
+
+
+def _ledger(call: Call, method: str, columns: tuple[str, ...], filename: str) -> Any:
+    query = {k: v for k, v in call.request.args.items() if k != "format"}
+    fetch = getattr(call.services.benefits, method)
+    if call.query["format"] != "csv":
+        return fetch(call.member_id, query)
+    first = fetch(call.member_id, {**query, "limit": 200, "cursor": None})
+
+    def rows() -> Any:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        page = first
+        while True:
+            for item in page["items"]:
+                writer.writerow([item.get(c) if item.get(c) is not None else ""
+                                 for c in columns])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if not page["next_cursor"]:
+                return
+            page = fetch(call.member_id, {**query, "limit": 200,
+                                          "cursor": page["next_cursor"]})
+
+    response = Response(rows(), status=200, content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if "clamped_from" in first:
+        response.headers["X-Clamped-From"] = first["clamped_from"]
+    return response
+
+
+@route("GET", "/api/v1/me/refunds", access=MEMBER, query=LedgerQuery, response=RefundPage,
+       summary="Health-care refunds of the last 18 months (?format=csv for the whole "
+               "selection)", tags=("payments",), problems=((422, "validation_failed"),))
+def refunds(call: Call) -> Any:
+    return _ledger(call, "list_refunds", REFUND_COLUMNS, "refunds.csv")
+
+
+@route("GET", "/api/v1/me/payments", access=MEMBER, query=LedgerQuery, response=PaymentPage,
+       summary="Benefit payments of the last 18 months (?format=csv for the whole "
+               "selection)", tags=("payments",), problems=((422, "validation_failed"),))
+def payments(call: Call) -> Any:
+    return _ledger(call, "list_payments", PAYMENT_COLUMNS, "payments.csv")

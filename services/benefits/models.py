@@ -114,6 +114,72 @@ class CareSheet(Base):
     refund_status: Mapped[str] = mapped_column(sa.String(20))
 
 
+class MemberNumber(Base):
+    """Registration number -> member, kept with the identity copy (feeds name members
+    by their number)."""
+
+    __tablename__ = "member_numbers"
+
+    registration_number: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    member_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), index=True)
+
+
+class Refund(Base):
+    """A health-care refund, fed by the fund; idempotent on the fund's record id."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False))
+    beneficiary_id: Mapped[str | None] = mapped_column(sa.String(64))
+    care_date: Mapped[dt.date] = mapped_column(sa.Date)
+    practitioner: Mapped[str] = mapped_column(sa.String(200))
+    act: Mapped[str] = mapped_column(sa.String(200))
+    amount_charged: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    refund_base: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    amount_refunded: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    refund_date: Mapped[dt.date] = mapped_column(sa.Date)
+    paid_to: Mapped[str] = mapped_column(sa.String(10))
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    first_seen_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                      default=_now)
+
+
+class Payment(Base):
+    """A benefit payment (family allowance, daily allowance, pension, ...)."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False))
+    payment_type: Mapped[str] = mapped_column(sa.String(40))
+    label: Mapped[str | None] = mapped_column(sa.String(200))
+    period_start: Mapped[dt.date] = mapped_column(sa.Date)
+    period_end: Mapped[dt.date] = mapped_column(sa.Date)
+    amount: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    payment_date: Mapped[dt.date] = mapped_column(sa.Date)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    first_seen_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                      default=_now)
+
+
+class FeedImport(Base):
+    """One imported feed file: importing the same file again changes nothing."""
+
+    __tablename__ = "feed_imports"
+
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    object_key: Mapped[str] = mapped_column(sa.String(300))
+    imported_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                     default=_now)
+    good_rows: Mapped[int] = mapped_column(sa.Integer)
+    bad_rows: Mapped[int] = mapped_column(sa.Integer)
+    report_key: Mapped[str] = mapped_column(sa.String(300))
+
+
+sa.Index("ix_refunds_member_date", Refund.member_id, Refund.refund_date.desc(), Refund.id)
+sa.Index("ix_payments_member_date", Payment.member_id, Payment.payment_date.desc(),
+         Payment.id)
 sa.Index("ix_cards_number_live", Card.registration_number,
          postgresql_where=Card.revoked_at.is_(None))
 sa.Index("ix_care_sheets_member_date", CareSheet.member_id, CareSheet.care_date.desc())

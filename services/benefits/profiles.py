@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy.orm import Session as DbSession
 
+from services.benefits.ledger import remember_numbers
 from services.benefits.models import Member, Profile
 from services.benefits.secrets_box import SecretBox, mask_iban
 from services.kit.db import UnitOfWork
@@ -55,6 +56,8 @@ def upsert_member(session: DbSession, identity: dict[str, Any]) -> None:
     member.language = identity.get("language") or "fr"
     member.subscriptions = identity.get("subscriptions") or []
     member.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    remember_numbers(session, member.member_id, member.subscriptions)
 
 
 def members_copy_empty(session: DbSession) -> bool:
@@ -62,9 +65,18 @@ def members_copy_empty(session: DbSession) -> bool:
 
 
 def erase_member(session: DbSession, member_id: str) -> None:
-    from services.benefits.models import Beneficiary, Card, CareSheet, FseCode
+    from services.benefits.models import (
+        Beneficiary,
+        Card,
+        CareSheet,
+        FseCode,
+        MemberNumber,
+        Payment,
+        Refund,
+    )
 
-    for model in (Beneficiary, Card, CareSheet, FseCode, Profile):
+    for model in (Beneficiary, Card, CareSheet, FseCode, Profile, Refund, Payment,
+                  MemberNumber):
         session.query(model).filter(model.member_id == member_id).delete()
     session.query(Member).filter(Member.member_id == member_id).delete()
 

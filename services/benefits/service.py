@@ -10,10 +10,11 @@ from typing import Any
 
 from marshmallow import fields, validate
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 
-from services.benefits import cards, profiles
+from services.benefits import cards, imports, ledger, profiles
 from services.benefits.secrets_box import SecretBox
-from services.kit.config import BaseSettings, database_url_field
+from services.kit.config import BaseSettings, Settings, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
 from services.kit.directory import MemberCatchUp
@@ -22,17 +23,22 @@ from services.kit.handlers import on_event
 from services.kit.health import HealthEntrypoints
 from services.kit.keys import SigningKey
 from services.kit.rpc import rpc
+from services.kit.storage import StorageProvider, StorageSettings
 
 WALLET_PASS_CAP = 256 * 1024
 
 
-class BenefitsSettings(BaseSettings):
+class BenefitsSettings(BaseSettings, StorageSettings):
     BENEFITS_DATABASE_URL = database_url_field("benefits")
     BENEFITS_CARD_KEY_FILE = fields.String(load_default="var/keys/benefits-card-ed25519.pem")
     BENEFITS_SECRET_KEY_FILE = fields.String(load_default="var/keys/benefits-secrets.key")
     BENEFITS_WALLET_DIR = fields.String(load_default="var/keys/wallet")
     BENEFITS_PRACTITIONER_LOOKUPS_PER_MINUTE = fields.Integer(
         load_default=30, validate=validate.Range(1, 10000))
+    BENEFITS_NEWS_DAYS = fields.Integer(load_default=7, validate=validate.Range(0, 365))
+    BENEFITS_IMPORT_WINDOW = fields.String(
+        load_default="1-7", validate=validate.Regexp(r"^([01]?[0-9]|2[0-4])-([01]?[0-9]|2[0-4])$",
+                                                     error="start-end hours, e.g. 1-7"))
 
 
 class Keys(DependencyProvider):
@@ -44,6 +50,7 @@ class Keys(DependencyProvider):
         self.box = SecretBox.from_file(settings.BENEFITS_SECRET_KEY_FILE)
         self.wallet_dir = Path(settings.BENEFITS_WALLET_DIR)
         self.lookups_per_minute = settings.BENEFITS_PRACTITIONER_LOOKUPS_PER_MINUTE
+        self.news_days = settings.BENEFITS_NEWS_DAYS
         self._lookups: dict[str, list[float]] = {}
 
     def get_dependency(self, worker_ctx: Any) -> Keys:
@@ -66,6 +73,8 @@ class BenefitsService(HealthEntrypoints):
     context = RequestContext()
     db = Database("BENEFITS_DATABASE_URL")
     keys = Keys()
+    storage = StorageProvider("feeds")
+    settings = Settings()
     catch_up = MemberCatchUp("db", profiles.members_copy_empty, profiles.upsert_member)
 
     # -- the identity copy ---------------------------------------------------------------
@@ -148,6 +157,16 @@ class BenefitsService(HealthEntrypoints):
                 "media_type": wallet.PKPASS_MEDIA_TYPE,
                 "filename": f"carte-{view['registration_number']}.pkpass"}
 
+    @rpc
+    def list_refunds(self, member_id: str, query: dict | None = None) -> dict:
+        with self.db.member_read(member_id, "refunds.read") as session:
+            return ledger.list_refunds(session, member_id, query)
+
+    @rpc
+    def list_payments(self, member_id: str, query: dict | None = None) -> dict:
+        with self.db.member_read(member_id, "payments.read") as session:
+            return ledger.list_payments(session, member_id, query)
+
     # -- practitioners' systems and the public status check -----------------------------------
     @rpc
     def care_sheets_for_code(self, fse_code: str) -> dict:
@@ -185,6 +204,29 @@ class BenefitsService(HealthEntrypoints):
             return {"count": cards.upsert_care_sheets(tx, care_sheets)}
 
     @rpc
+    def ingest_records(self, records: list, notify: bool = True) -> dict:
+        """Refunds and payments from the fund's systems; idempotent on record ids.
+        `notify: false` for a back-fill: nothing is announced."""
+        loaded = ledger.load_records(records)
+        with self.db.transaction() as tx:
+            result = ledger.ingest(tx, loaded, notify=bool(notify),
+                                   news_days=self.keys.news_days)
+            tx.audit("ledger.fed", member_id=None,
+                     details={"new": result["new"], "updated": result["updated"]})
+            return result
+
+    @rpc
+    def import_feeds(self) -> list:
+        """Import the dropped files now (ops, tests); the timer does it in the window."""
+        return imports.import_pending(self.db, self.storage, self.keys.news_days)
+
+    @timer(interval=300)
+    def nightly_import(self) -> None:
+        start, end = (int(h) for h in self.settings.BENEFITS_IMPORT_WINDOW.split("-"))
+        if imports.in_window(cards.dt.datetime.now(cards.dt.UTC), start, end):
+            imports.import_pending(self.db, self.storage, self.keys.news_days)
+
+    @rpc
     def set_bank_account(self, member_id: str, iban: str) -> None:
         with self.db.transaction() as tx:
             profiles.set_bank_account(tx, self.keys.box, member_id, iban)
@@ -199,7 +241,8 @@ class BenefitsService(HealthEntrypoints):
                               "valid_from": c.valid_from.isoformat(),
                               "valid_until": c.valid_until.isoformat()}
                              for c in cards.current_cards(session, member_id)],
-                   "care_sheets": cards.care_sheets(session, member_id, 1000)["items"]}
+                   "care_sheets": cards.care_sheets(session, member_id, 1000)["items"],
+                   **ledger.export(session, member_id)}
             try:
                 out["fse_code"] = cards.fse_code(session, self.keys.box, member_id)
             except cards.NotFound:

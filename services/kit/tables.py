@@ -60,6 +60,7 @@ failed_events = sa.Table(
     sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False,
               server_default=sa.func.now()),
 )
+sa.Index("ix_failed_events_due", failed_events.c.next_attempt_at)
 sa.Index("ix_outbox_unpublished", outbox.c.created_at,
          postgresql_where=outbox.c.published_at.is_(None))
 sa.Index("ix_audit_member", audit_log.c.member_id, audit_log.c.at)

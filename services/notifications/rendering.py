@@ -42,7 +42,8 @@ CONTACT_EMAIL = "tsa@caisses-sociales.mc"
 TIMEZONE = ZoneInfo("Europe/Monaco")
 
 ALERT_KINDS: frozenset[str] = frozenset(
-    {"login_locked", "password_changed", "password_reset", "email_changed", "generic"}
+    {"login_locked", "password_changed", "password_reset", "email_changed", "generic",
+     "refund_paid", "payment_made"}
 )
 EMAIL_KINDS: frozenset[str] = frozenset(
     {
@@ -62,6 +63,8 @@ ALERT_CATEGORY: dict[str, str] = {
     "password_changed": "security",
     "password_reset": "security",
     "email_changed": "account",
+    "refund_paid": "payments",
+    "payment_made": "payments",
 }
 
 _DATETIME_FORMAT = {"fr": "%d/%m/%Y à %H:%M", "en": "%d/%m/%Y at %H:%M"}
@@ -111,6 +114,18 @@ def _local_datetime(context: Context, value: Any) -> str:
     return to_local(text).strftime(_DATETIME_FORMAT[language])
 
 
+@pass_context
+def _local_date(context: Context, value: Any) -> str:
+    return dt.date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
+
+
+@pass_context
+def _amount(context: Context, value: Any) -> str:
+    """23.40 -> "23,40" in French, "23.40" in English (amounts arrive as decimal strings)."""
+    text = f"{float(str(value)):.2f}" if str(value).replace(".", "", 1).isdigit() else str(value)
+    return text.replace(".", ",") if resolve_language(context.get("language")) == "fr" else text
+
+
 def _plain(text: str) -> str:
     """Template output without the blank lines and trailing spaces that block tags
     leave behind: paragraphs separated by exactly one empty line."""
@@ -140,6 +155,8 @@ class Renderer:
             keep_trailing_newline=False,
         )
         self.env.filters["local_datetime"] = _local_datetime
+        self.env.filters["local_date"] = _local_date
+        self.env.filters["amount"] = _amount
 
     def link(self, path: str, token: str) -> str:
         """A portal URL carrying a one-time token (the whole token is quoted)."""

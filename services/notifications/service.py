@@ -101,6 +101,21 @@ class NotificationsService(HealthEntrypoints):
                        params={"first_name": who.first_name,
                                "new_email_masked": mask(data["email"])})
 
+    # -- payments ---------------------------------------------------------------------
+    @on_event("benefits", "refund_paid")
+    def refund_paid(self, tx: Any, envelope: dict) -> None:
+        data = envelope["data"]
+        alerts.notify(tx, self.channels.renderer, envelope["member_id"], kind="refund_paid",
+                      category="payments", params=data,
+                      resource=("refund", data["refund_id"]))
+
+    @on_event("benefits", "payment_made")
+    def payment_made(self, tx: Any, envelope: dict) -> None:
+        data = envelope["data"]
+        alerts.notify(tx, self.channels.renderer, envelope["member_id"], kind="payment_made",
+                      category="payments", params=data,
+                      resource=("payment", data["payment_id"]))
+
     def _reset_params(self, envelope: dict) -> dict[str, Any]:
         base = self.channels.renderer.link("/password/forgot", "").split("?")[0]
         return {**envelope["data"], "reset_url": base}

@@ -31,6 +31,11 @@ ALERT_PARAMS: dict[str, dict[str, object]] = {
     "password_reset": {"at": WINTER},
     "email_changed": {"email": "marie.rocher@example.mc"},
     "generic": {"title": "Remboursement versé", "body": "45,20 € ont été versés."},
+    "refund_paid": {"amount": "23.40", "currency": "EUR", "paid_on": "2026-11-20",
+                    "care_date": "2026-11-02", "practitioner": "Dr Martin"},
+    "payment_made": {"amount": "254.31", "currency": "EUR", "paid_on": "2026-11-20",
+                     "label": "Allocations familiales", "period_start": "2026-10-01",
+                     "period_end": "2026-10-31"},
 }
 EMAIL_PARAMS: dict[str, dict[str, object]] = {
     "login_locked": {"first_name": "Marie", "until": WINTER, "reset_url": RESET_URL},
@@ -47,6 +52,8 @@ EMAIL_PARAMS: dict[str, dict[str, object]] = {
 }
 # a parameter each kind cannot do without (first_name is optional)
 REQUIRED: dict[str, str] = {
+    "refund_paid": "paid_on",
+    "payment_made": "period_start",
     "login_locked": "until",
     "password_changed": "at",
     "password_reset": "at",
@@ -147,6 +154,10 @@ def test_alert_titles(renderer: Renderer) -> None:
         ("password_reset", "en"): "Password reset",
         ("email_changed", "fr"): "Adresse e-mail validée",
         ("email_changed", "en"): "E-mail address validated",
+        ("refund_paid", "fr"): "Remboursement effectué",
+        ("refund_paid", "en"): "Refund paid",
+        ("payment_made", "fr"): "Paiement effectué",
+        ("payment_made", "en"): "Payment made",
     }
 
 
@@ -301,3 +312,10 @@ def test_link_quotes_the_token() -> None:
     assert renderer.link("/email/verify", "a+b/c=d&e f") == (
         "https://members.caisses-sociales.mc/email/verify?token=a%2Bb%2Fc%3Dd%26e%20f")
     assert Renderer("http://127.0.0.1:8000").link("/x", "t") == "http://127.0.0.1:8000/x?token=t"
+
+
+def test_amounts_and_dates_follow_the_language(renderer: Renderer) -> None:
+    fr = renderer.alert("refund_paid", "fr", ALERT_PARAMS["refund_paid"])
+    en = renderer.alert("refund_paid", "en", ALERT_PARAMS["refund_paid"])
+    assert "23,40 EUR" in fr.body and "20/11/2026" in fr.body
+    assert "23.40 EUR" in en.body and "Refund" in en.title

@@ -1,0 +1,291 @@
+"""Refunds and payments: fed by the fund, shown to the member for the last 18 months.
+
+The window: nothing dated before the same day 18 months before today (Europe/Monaco)
+is ever returned to the member, even when asked; a range reaching further back is
+clamped and the answer says so. Totals cover the whole selection, in exact decimals.
+A record is news when first seen and recent: it then emits `benefits.refund_paid` or
+`benefits.payment_made` (a back-fill can say `notify: false`).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session as DbSession
+
+from services.benefits.models import MemberNumber, Payment, Refund
+from services.kit.db import UnitOfWork
+from services.kit.errors import FieldError, ValidationFailed, marshmallow_errors
+
+MONACO = ZoneInfo("Europe/Monaco")
+WINDOW_MONTHS = 18
+MAX_BATCH = 5000
+MAX_PAGE = 200
+
+
+def today() -> dt.date:
+    return dt.datetime.now(MONACO).date()
+
+
+def window_start(on: dt.date | None = None) -> dt.date:
+    """The same day 18 months before (the 31st falls back to the month's last day)."""
+    return (on or today()) - relativedelta(months=WINDOW_MONTHS)
+
+
+# -- what the fund sends -----------------------------------------------------------------
+
+Money = fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0))
+
+
+class RefundRecord(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.Constant("refund")
+    record_id = fields.String(required=True, validate=validate.Length(1, 64))
+    registration_number = fields.String(required=True,
+                                        validate=validate.Regexp(r"^[0-9]{4,6}$"))
+    beneficiary_id = fields.String(load_default=None, allow_none=True)
+    care_date = fields.Date(required=True)
+    refund_date = fields.Date(required=True)
+    practitioner = fields.String(required=True, validate=validate.Length(1, 200))
+    act = fields.String(required=True, validate=validate.Length(1, 200))
+    amount_charged = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
+    refund_base = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
+    amount_refunded = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
+    paid_to = fields.String(required=True, validate=validate.OneOf(["member", "insurer"]))
+    currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
+
+
+class PaymentRecord(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.Constant("payment")
+    record_id = fields.String(required=True, validate=validate.Length(1, 64))
+    registration_number = fields.String(required=True,
+                                        validate=validate.Regexp(r"^[0-9]{4,6}$"))
+    payment_type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]{2,40}$"))
+    label = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Length(max=200))
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    payment_date = fields.Date(required=True)
+    amount = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
+    currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
+
+    @validates_schema
+    def _period(self, data: dict, **_: Any) -> None:
+        if data.get("period_end") and data.get("period_start") and \
+                data["period_end"] < data["period_start"]:
+            raise ValidationError("Ends before it starts.", "period_end")
+
+
+SCHEMAS = {"refund": RefundRecord, "payment": PaymentRecord}
+
+
+def load_records(records: Any) -> list[dict[str, Any]]:
+    """Validate a batch whole: one bad record refuses the batch, naming it."""
+    if not isinstance(records, list) or not 1 <= len(records) <= MAX_BATCH:
+        raise ValidationFailed.of([FieldError("records", "invalid",
+                                              f"A list of 1 to {MAX_BATCH} records.")])
+    loaded, errors = [], []
+    for i, record in enumerate(records):
+        kind = record.get("kind") if isinstance(record, dict) else None
+        if kind not in SCHEMAS:
+            errors.append(FieldError(f"records.{i}.kind", "not_allowed", "refund or payment"))
+            continue
+        try:
+            loaded.append(SCHEMAS[kind]().load(record))
+        except ValidationError as exc:
+            errors += marshmallow_errors(exc.messages, f"records.{i}")
+    if errors:
+        raise ValidationFailed.of(errors)
+    return loaded
+
+
+def ingest(tx: UnitOfWork, records: list[dict[str, Any]], *, notify: bool = True,
+           news_days: int = 7) -> dict[str, Any]:
+    """Insert or correct records; first-seen recent ones are news for the member."""
+    numbers = {r["registration_number"] for r in records}
+    owners = dict(tx.session.execute(sa.select(
+        MemberNumber.registration_number, MemberNumber.member_id).where(
+        MemberNumber.registration_number.in_(numbers))).all())
+    horizon = today() - dt.timedelta(days=news_days)
+    new = updated = 0
+    unknown: list[str] = []
+    for record in records:
+        member_id = owners.get(record["registration_number"])
+        if member_id is None:
+            unknown.append(record["record_id"])
+            continue
+        model, date_field = ((Refund, "refund_date") if record["kind"] == "refund"
+                             else (Payment, "payment_date"))
+        values = {k: v for k, v in record.items()
+                  if k not in ("kind", "record_id", "registration_number")}
+        values.update(id=record["record_id"], member_id=str(member_id))
+        inserted = tx.session.execute(
+            pg_insert(model).values(**values)
+            .on_conflict_do_update(index_elements=["id"], set_={
+                k: v for k, v in values.items() if k != "id"})
+            .returning(sa.literal_column("xmax = 0"))).scalar()
+        if not inserted:
+            updated += 1
+            continue
+        new += 1
+        if notify and record[date_field] >= horizon:
+            _announce(tx, record, str(member_id))
+    return {"new": new, "updated": updated, "unknown_members": unknown}
+
+
+def _announce(tx: UnitOfWork, record: dict[str, Any], member_id: str) -> None:
+    if record["kind"] == "refund":
+        tx.emit("benefits.refund_paid", member_id=member_id, data={
+            "refund_id": record["record_id"], "amount": str(record["amount_refunded"]),
+            "currency": record["currency"], "paid_on": record["refund_date"].isoformat(),
+            "care_date": record["care_date"].isoformat(),
+            "practitioner": record["practitioner"], "paid_to": record["paid_to"],
+            "beneficiary_id": record["beneficiary_id"]})
+    else:
+        tx.emit("benefits.payment_made", member_id=member_id, data={
+            "payment_id": record["record_id"], "amount": str(record["amount"]),
+            "currency": record["currency"], "paid_on": record["payment_date"].isoformat(),
+            "payment_type": record["payment_type"], "label": record["label"],
+            "period_start": record["period_start"].isoformat(),
+            "period_end": record["period_end"].isoformat()})
+
+
+# -- what the member sees ------------------------------------------------------------------
+
+class ListQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    date_from = fields.Date(data_key="from", load_default=None)
+    date_to = fields.Date(data_key="to", load_default=None)
+    beneficiary = fields.String(load_default=None, validate=validate.Length(1, 64))
+    type = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z_]{2,40}$"))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+def _query(query: Any) -> dict[str, Any]:
+    try:
+        q = ListQuery().load(query or {})
+    except ValidationError as exc:
+        raise ValidationFailed.of(marshmallow_errors(exc.messages)) from None
+    if q["date_from"] and q["date_to"] and q["date_to"] < q["date_from"]:
+        raise ValidationFailed.of([FieldError("to", "before_start", "Before `from`.")])
+    return q
+
+
+def _cursor(day: dt.date, record_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([day.isoformat(), record_id]).encode()
+                                    ).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[dt.date, str]:
+    try:
+        day, record_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return dt.date.fromisoformat(day), str(record_id)
+    except (ValueError, TypeError):
+        raise ValidationFailed.of([FieldError("cursor", "invalid",
+                                              "Not a cursor this listing gave.")]) from None
+
+
+def _listing(session: DbSession, model: Any, date_col: Any, amount_cols: list[Any],
+             member_id: str, q: dict[str, Any], filters: list[Any],
+             view: Any) -> dict[str, Any]:
+    earliest = window_start()
+    start = q["date_from"] or earliest
+    clamped = start < earliest
+    start = max(start, earliest)
+    conditions = [model.member_id == member_id, date_col >= start, *filters]
+    if q["date_to"]:
+        conditions.append(date_col <= q["date_to"])
+    totals_row = session.execute(sa.select(sa.func.count(), *[
+        sa.func.coalesce(sa.func.sum(c), 0) for c in amount_cols]).where(*conditions)).one()
+    page_conditions = list(conditions)
+    if q["cursor"]:
+        day, record_id = _after(q["cursor"])
+        page_conditions.append(sa.tuple_(date_col, model.id) < sa.tuple_(day, record_id))
+    rows = session.scalars(sa.select(model).where(*page_conditions)
+                           .order_by(date_col.desc(), model.id.desc())
+                           .limit(q["limit"] + 1)).all()
+    page = rows[:q["limit"]]
+    answer = {
+        "items": [view(r) for r in page],
+        "next_cursor": (_cursor(getattr(page[-1], date_col.key), page[-1].id)
+                        if len(rows) > q["limit"] else None),
+        "count": totals_row[0],
+        "totals": {c.key: str(Decimal(totals_row[i + 1]).quantize(Decimal("0.01")))
+                   for i, c in enumerate(amount_cols)},
+        "currency": "EUR",
+        "window_start": earliest.isoformat(),
+    }
+    if clamped:
+        answer["clamped_from"] = earliest.isoformat()
+    return answer
+
+
+def refund_view(r: Refund) -> dict[str, Any]:
+    return {"id": r.id, "care_date": r.care_date.isoformat(),
+            "beneficiary_id": r.beneficiary_id, "practitioner": r.practitioner, "act": r.act,
+            "amount_charged": str(r.amount_charged), "refund_base": str(r.refund_base),
+            "amount_refunded": str(r.amount_refunded),
+            "refund_date": r.refund_date.isoformat(), "paid_to": r.paid_to,
+            "currency": r.currency}
+
+
+def payment_view(p: Payment) -> dict[str, Any]:
+    return {"id": p.id, "payment_type": p.payment_type, "label": p.label,
+            "period_start": p.period_start.isoformat(), "period_end": p.period_end.isoformat(),
+            "amount": str(p.amount), "payment_date": p.payment_date.isoformat(),
+            "currency": p.currency}
+
+
+def list_refunds(session: DbSession, member_id: str, query: Any) -> dict[str, Any]:
+    q = _query(query)
+    filters = []
+    if q["beneficiary"] == "member":
+        filters.append(Refund.beneficiary_id.is_(None))
+    elif q["beneficiary"]:
+        filters.append(Refund.beneficiary_id == q["beneficiary"])
+    return _listing(session, Refund, Refund.refund_date,
+                    [Refund.amount_charged, Refund.amount_refunded], member_id, q, filters,
+                    refund_view)
+
+
+def list_payments(session: DbSession, member_id: str, query: Any) -> dict[str, Any]:
+    q = _query(query)
+    filters = [Payment.payment_type == q["type"]] if q["type"] else []
+    return _listing(session, Payment, Payment.payment_date, [Payment.amount], member_id, q,
+                    filters, payment_view)
+
+
+def export(session: DbSession, member_id: str) -> dict[str, Any]:
+    """Everything held, without the 18-month limit (the right of access covers it all)."""
+    refunds = session.scalars(sa.select(Refund).where(Refund.member_id == member_id)
+                              .order_by(Refund.refund_date)).all()
+    payments = session.scalars(sa.select(Payment).where(Payment.member_id == member_id)
+                               .order_by(Payment.payment_date)).all()
+    return {"refunds": [refund_view(r) for r in refunds],
+            "payments": [payment_view(p) for p in payments]}
+
+
+def remember_numbers(session: DbSession, member_id: str, subscriptions: list[dict]) -> None:
+    session.execute(sa.delete(MemberNumber).where(MemberNumber.member_id == member_id))
+    for sub in subscriptions:
+        session.execute(pg_insert(MemberNumber).values(
+            registration_number=sub["registration_number"], member_id=member_id)
+            .on_conflict_do_update(index_elements=["registration_number"],
+                                   set_={"member_id": member_id}))
