@@ -17,9 +17,8 @@ from services.benefits.secrets_box import SecretBox
 from services.kit.config import BaseSettings, Settings, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
-from services.kit.directory import MemberCatchUp
+from services.kit.directory import MemberCatchUp, MemberCopyHandlers
 from services.kit.errors import TooManyRequests
-from services.kit.handlers import on_event
 from services.kit.health import HealthEntrypoints
 from services.kit.keys import SigningKey
 from services.kit.rpc import rpc
@@ -66,7 +65,7 @@ class Keys(DependencyProvider):
         self._lookups[caller] = [*recent, now]
 
 
-class BenefitsService(HealthEntrypoints):
+class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
     name = "benefits"
     settings_schema = BenefitsSettings
 
@@ -77,18 +76,8 @@ class BenefitsService(HealthEntrypoints):
     settings = Settings()
     catch_up = MemberCatchUp("db", profiles.members_copy_empty, profiles.upsert_member)
 
-    # -- the identity copy ---------------------------------------------------------------
-    @on_event("auth", "member_created")
-    def member_created(self, tx: Any, envelope: dict) -> None:
-        profiles.upsert_member(tx.session, envelope["data"])
-
-    @on_event("auth", "member_updated")
-    def member_updated(self, tx: Any, envelope: dict) -> None:
-        profiles.upsert_member(tx.session, envelope["data"])
-
-    @on_event("auth", "member_deleted")
-    def member_deleted(self, tx: Any, envelope: dict) -> None:
-        profiles.erase_member(tx.session, envelope["member_id"])
+    copy_member = staticmethod(profiles.upsert_member)
+    erase_member = staticmethod(profiles.erase_member)
 
     # -- the member (through the gateway) ---------------------------------------------------
     @rpc

@@ -15,6 +15,7 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy.orm import Session
 
+from services.kit.handlers import on_event
 from services.kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -65,3 +66,23 @@ class MemberCatchUp(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> None:
         return None
+
+
+class MemberCopyHandlers:
+    """auth's identity events applied to a service's own read-only copy.
+
+    A service mixes this in and names its two hooks as static methods:
+    `copy_member(session, identity)` and `erase_member(session, member_id)`.
+    """
+
+    @on_event("auth", "member_created")
+    def member_created(self, tx: Any, envelope: dict) -> None:
+        self.copy_member(tx.session, envelope["data"])
+
+    @on_event("auth", "member_updated")
+    def member_updated(self, tx: Any, envelope: dict) -> None:
+        self.copy_member(tx.session, envelope["data"])
+
+    @on_event("auth", "member_deleted")
+    def member_deleted(self, tx: Any, envelope: dict) -> None:
+        self.erase_member(tx.session, envelope["member_id"])

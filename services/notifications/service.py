@@ -11,7 +11,7 @@ from nameko.timer import timer
 from services.kit.config import BaseSettings, Url, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
-from services.kit.directory import MemberCatchUp
+from services.kit.directory import MemberCatchUp, MemberCopyHandlers
 from services.kit.handlers import on_event
 from services.kit.health import HealthEntrypoints
 from services.kit.rpc import rpc
@@ -50,7 +50,7 @@ class Channels(DependencyProvider):
         return self
 
 
-class NotificationsService(HealthEntrypoints):
+class NotificationsService(HealthEntrypoints, MemberCopyHandlers):
     name = "notifications"
     settings_schema = NotificationsSettings
 
@@ -59,18 +59,8 @@ class NotificationsService(HealthEntrypoints):
     channels = Channels()
     catch_up = MemberCatchUp("db", alerts.members_copy_empty, alerts.upsert_member)
 
-    # -- the members copy ---------------------------------------------------------------
-    @on_event("auth", "member_created")
-    def member_created(self, tx: Any, envelope: dict) -> None:
-        alerts.upsert_member(tx.session, envelope["data"])
-
-    @on_event("auth", "member_updated")
-    def member_updated(self, tx: Any, envelope: dict) -> None:
-        alerts.upsert_member(tx.session, envelope["data"])
-
-    @on_event("auth", "member_deleted")
-    def member_deleted(self, tx: Any, envelope: dict) -> None:
-        alerts.erase_member(tx.session, envelope["member_id"])
+    copy_member = staticmethod(alerts.upsert_member)
+    erase_member = staticmethod(alerts.erase_member)
 
     # -- security and account alerts ------------------------------------------------------
     @on_event("auth", "login_locked")
