@@ -57,6 +57,8 @@ class Route:
 
 
 ROUTES: list[Route] = []
+# schemas the OpenAPI document names without a route using them directly
+EXTRA_SCHEMAS: dict[str, type[Schema]] = {}
 
 
 def route(method: str, path: str, **options: Any) -> Callable[[Callable], Callable]:

@@ -7,7 +7,8 @@ from werkzeug.wrappers import Request, Response
 from gateway.problems import ApiError
 
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-CSRF-Token, X-Request-ID"
-EXPOSED_HEADERS = "X-Request-ID, Retry-After, Idempotent-Replayed, Location"
+EXPOSED_HEADERS = ("X-Request-ID, Retry-After, Idempotent-Replayed, Location, X-Clamped-From, "
+                   "Content-Disposition")
 
 
 class CorsPolicy:

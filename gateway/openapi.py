@@ -9,7 +9,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from gateway.api import AGENT, MEMBER, ROUTES, Route
+from gateway.api import AGENT, EXTRA_SCHEMAS, MEMBER, ROUTES, Route
 from gateway.schemas import Problem
 
 API_VERSION = "1.0.0"
@@ -98,6 +98,8 @@ def openapi_document() -> dict[str, Any]:
         servers=[{"url": "/"}],
     )
     spec.components.schema("Problem", schema=Problem)
+    for name, schema in sorted(EXTRA_SCHEMAS.items()):
+        spec.components.schema(name, schema=schema)
     spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.security_scheme(

@@ -43,7 +43,7 @@ def window_start(on: dt.date | None = None) -> dt.date:
 
 # -- what the fund sends -----------------------------------------------------------------
 
-Money = fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0))
+AMOUNT = validate.Range(min=0, max=10**9)
 
 
 class RefundRecord(Schema):
@@ -54,14 +54,15 @@ class RefundRecord(Schema):
     record_id = fields.String(required=True, validate=validate.Length(1, 64))
     registration_number = fields.String(required=True,
                                         validate=validate.Regexp(r"^[0-9]{4,6}$"))
-    beneficiary_id = fields.String(load_default=None, allow_none=True)
+    beneficiary_id = fields.String(load_default=None, allow_none=True,
+                                   validate=validate.Length(max=64))
     care_date = fields.Date(required=True)
     refund_date = fields.Date(required=True)
     practitioner = fields.String(required=True, validate=validate.Length(1, 200))
     act = fields.String(required=True, validate=validate.Length(1, 200))
-    amount_charged = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
-    refund_base = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
-    amount_refunded = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
+    amount_charged = fields.Decimal(required=True, places=2, validate=AMOUNT)
+    refund_base = fields.Decimal(required=True, places=2, validate=AMOUNT)
+    amount_refunded = fields.Decimal(required=True, places=2, validate=AMOUNT)
     paid_to = fields.String(required=True, validate=validate.OneOf(["member", "insurer"]))
     currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
 
@@ -80,7 +81,7 @@ class PaymentRecord(Schema):
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
     payment_date = fields.Date(required=True)
-    amount = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
+    amount = fields.Decimal(required=True, places=2, validate=AMOUNT)
     currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
 
     @validates_schema

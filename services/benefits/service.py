@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
@@ -36,8 +36,14 @@ class BenefitsSettings(BaseSettings, StorageSettings):
         load_default=30, validate=validate.Range(1, 10000))
     BENEFITS_NEWS_DAYS = fields.Integer(load_default=7, validate=validate.Range(0, 365))
     BENEFITS_IMPORT_WINDOW = fields.String(
-        load_default="1-7", validate=validate.Regexp(r"^([01]?[0-9]|2[0-4])-([01]?[0-9]|2[0-4])$",
-                                                     error="start-end hours, e.g. 1-7"))
+        load_default="1-7", validate=validate.Regexp(
+            r"^([01]?[0-9]|2[0-4])-([01]?[0-9]|2[0-4])$", error="start-end hours, e.g. 1-7"))
+
+    @validates("BENEFITS_IMPORT_WINDOW")
+    def _window_order(self, value: str, **_: Any) -> None:
+        start, end = (int(h) for h in value.split("-"))
+        if start >= end:
+            raise ValidationError("the window must start before it ends, e.g. 1-7")
 
 
 class Keys(DependencyProvider):
@@ -232,8 +238,9 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
                              for c in cards.current_cards(session, member_id)],
                    "care_sheets": cards.care_sheets(session, member_id, 1000)["items"],
                    **ledger.export(session, member_id)}
-            try:
-                out["fse_code"] = cards.fse_code(session, self.keys.box, member_id)
+            try:  # the code itself is a credential: only when it was issued
+                out["fse_code_issued_at"] = cards.fse_code(
+                    session, self.keys.box, member_id)["issued_at"]
             except cards.NotFound:
-                out["fse_code"] = None
+                out["fse_code_issued_at"] = None
             return out

@@ -43,7 +43,7 @@ TIMEZONE = ZoneInfo("Europe/Monaco")
 
 ALERT_KINDS: frozenset[str] = frozenset(
     {"login_locked", "password_changed", "password_reset", "email_changed", "generic",
-     "refund_paid", "payment_made"}
+     "refund_paid", "payment_made", "request_status", "document_received"}
 )
 EMAIL_KINDS: frozenset[str] = frozenset(
     {
@@ -65,6 +65,8 @@ ALERT_CATEGORY: dict[str, str] = {
     "email_changed": "account",
     "refund_paid": "payments",
     "payment_made": "payments",
+    "request_status": "requests",
+    "document_received": "documents",
 }
 
 _DATETIME_FORMAT = {"fr": "%d/%m/%Y à %H:%M", "en": "%d/%m/%Y at %H:%M"}

@@ -106,6 +106,24 @@ class NotificationsService(HealthEntrypoints, MemberCopyHandlers):
                       category="payments", params=data,
                       resource=("payment", data["payment_id"]))
 
+    # -- requests and documents -------------------------------------------------------------
+    @on_event("requests", "status_changed")
+    def request_status_changed(self, tx: Any, envelope: dict) -> None:
+        data = envelope["data"]
+        alerts.notify(tx, self.channels.renderer, envelope["member_id"],
+                      kind="request_status", category="requests",
+                      params={"type": data["type"], "to": data["to"],
+                              "note": data.get("note")},
+                      resource=("request", data["request_id"]))
+
+    @on_event("documents", "document_received")
+    def document_received(self, tx: Any, envelope: dict) -> None:
+        data = envelope["data"]
+        alerts.notify(tx, self.channels.renderer, envelope["member_id"],
+                      kind="document_received", category="documents",
+                      params={"category": data["category"], "filename": data["filename"]},
+                      resource=("document", data["document_id"]))
+
     def _reset_params(self, envelope: dict) -> dict[str, Any]:
         base = self.channels.renderer.link("/password/forgot", "").split("?")[0]
         return {**envelope["data"], "reset_url": base}

@@ -36,6 +36,8 @@ ALERT_PARAMS: dict[str, dict[str, object]] = {
     "payment_made": {"amount": "254.31", "currency": "EUR", "paid_on": "2026-11-20",
                      "label": "Allocations familiales", "period_start": "2026-10-01",
                      "period_end": "2026-10-31"},
+    "request_status": {"type": "certificate_of_rights", "to": "completed", "note": None},
+    "document_received": {"category": "other", "filename": "scan.pdf"},
 }
 EMAIL_PARAMS: dict[str, dict[str, object]] = {
     "login_locked": {"first_name": "Marie", "until": WINTER, "reset_url": RESET_URL},
@@ -53,6 +55,8 @@ EMAIL_PARAMS: dict[str, dict[str, object]] = {
 # a parameter each kind cannot do without (first_name is optional)
 REQUIRED: dict[str, str] = {
     "refund_paid": "paid_on",
+    "request_status": "to",
+    "document_received": "filename",
     "payment_made": "period_start",
     "login_locked": "until",
     "password_changed": "at",
@@ -158,6 +162,10 @@ def test_alert_titles(renderer: Renderer) -> None:
         ("refund_paid", "en"): "Refund paid",
         ("payment_made", "fr"): "Paiement effectué",
         ("payment_made", "en"): "Payment made",
+        ("request_status", "fr"): "Demande traitée",
+        ("request_status", "en"): "Request completed",
+        ("document_received", "fr"): "Document reçu",
+        ("document_received", "en"): "Document received",
     }
 
 
