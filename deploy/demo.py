@@ -81,6 +81,8 @@ def seed(amqp_uri: str) -> dict[str, str]:
             ids[person["login"]] = created["member_id"]
         _demo_alerts(proxy, ids["123456-03091985"])
         _demo_benefits(proxy, ids)
+        _demo_forms(proxy)
+        _demo_requests(proxy, ids["123456-03091985"])
         try:
             proxy.auth.delete_agent(DEMO_AGENT["username"])
         except Exception as exc:
@@ -205,6 +207,44 @@ def marie_ledger() -> list[dict[str, Any]]:
             "payment_date": min(last + dt.timedelta(days=5), today).isoformat(),
             "amount": "254.31"})
     return records
+
+
+DEMO_FORMS = [
+    ({"id": "demande-remboursement-soins", "title_fr": "Demande de remboursement de soins",
+      "title_en": "Claim for reimbursement of care", "category": "health", "fund": "CCSS",
+      "updated_on": "2026-01-15"},
+     "Assuré / Insured person : ______\n\nN° d'immatriculation / Registration number : "
+     "______\n\nJoindre les justificatifs originaux. / Attach the original receipts."),
+    ({"id": "demande-pension-retraite", "title_fr": "Demande de pension de retraite",
+      "title_en": "Application for a retirement pension", "category": "pensions",
+      "fund": "CAR", "updated_on": "2026-01-15"},
+     "Nom / Name : ______\n\nDate de naissance / Date of birth : ______"),
+    ({"id": "declaration-changement-adresse", "title_fr": "Déclaration de changement d'adresse",
+      "title_en": "Change of address", "category": "account", "fund": "CCSS",
+      "updated_on": "2025-09-01"},
+     "Ancienne adresse / Former address : ______\n\nNouvelle adresse / New address : ______"),
+]
+
+
+def _demo_forms(proxy: Any) -> None:
+    """Published again at each seed: moto keeps objects in memory only."""
+    for form, text in DEMO_FORMS:
+        proxy.documents.publish_form(form, text=text)
+
+
+def _demo_requests(proxy: Any, marie: str) -> None:
+    """A completed certificate, a request in progress, one that needs information."""
+    d = proxy.documents
+    _when_known(d.create_request, marie, "certificate_of_rights", {})
+    in_progress = d.create_request(marie, "data_correction", {
+        "field": "address", "new_value": "12, boulevard des Moulins, Monaco",
+        "reason": "J'ai déménagé."})
+    d.transition_request(in_progress["id"], "in_progress", None)
+    needs = d.create_request(marie, "data_correction", {
+        "field": "last_name", "new_value": "Rocher-Martin", "reason": "Mariage"})
+    d.transition_request(needs["id"], "in_progress", None)
+    d.transition_request(needs["id"], "needs_information",
+                         "Merci de joindre votre acte de mariage.")
 
 
 def print_logins() -> None:

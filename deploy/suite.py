@@ -31,9 +31,10 @@ SERVICES: dict[str, str] = {
     "auth": "services.auth.service:AuthService",
     "notifications": "services.notifications.service:NotificationsService",
     "benefits": "services.benefits.service:BenefitsService",
+    "documents": "services.documents.service:DocumentsService",
     "gateway": "gateway.service:GatewayService",
 }
-DATABASE_SERVICES = ("auth", "notifications", "benefits")
+DATABASE_SERVICES = ("auth", "notifications", "benefits", "documents")
 
 
 def dev_keys(var: Path) -> dict[str, str]:

@@ -27,6 +27,7 @@ from gateway.cors import CorsPolicy
 from gateway.idempotency import SharedState
 from gateway.limits import client_ip, parse_networks
 from gateway.revocation import RevocationView
+from gateway.routes.documents import DocumentsUploadSettings
 from gateway.security import TokenKeys, authenticate, enforce_account_state
 from gateway.web import http
 from services.kit.config import BaseSettings, Flag, Settings, Url
@@ -39,6 +40,7 @@ from services.kit.context import (
 )
 from services.kit.logging import get_logger
 from services.kit.rpc import ServiceRpc
+from services.kit.storage import StorageProvider, StorageSettings
 
 log = get_logger(__name__)
 
@@ -59,12 +61,13 @@ class Networks(fields.String):
             raise ValidationError(f"comma-separated addresses or CIDR blocks: {exc}") from None
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(BaseSettings, StorageSettings, DocumentsUploadSettings):
     WEB_SERVER_ADDRESS = fields.String(
         load_default="127.0.0.1:8000",
         validate=validate.Regexp(r"^[0-9A-Za-z.\-\[\]:]+:[0-9]{1,5}$",
                                  error="host:port, e.g. 127.0.0.1:8000"))
-    GATEWAY_SERVICES = CommaList(load_default=["auth", "notifications", "benefits"])
+    GATEWAY_SERVICES = CommaList(load_default=["auth", "notifications", "benefits",
+                                               "documents"])
     RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 60))
     GATEWAY_REDIS_URL = Url(("redis", "rediss", "unix"), load_default="redis://127.0.0.1:6379/0")
     GATEWAY_REDIS_PREFIX = fields.String(load_default="memberspace:")
@@ -111,6 +114,8 @@ class GatewayService:
     auth = ServiceRpc("auth")
     notifications = ServiceRpc("notifications")
     benefits = ServiceRpc("benefits")
+    documents = ServiceRpc("documents")
+    storage = StorageProvider("quarantine", "documents", "forms")
 
     @http(ALL_METHODS, "/")
     def root(self, request: Request) -> Response:

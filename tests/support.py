@@ -32,6 +32,7 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "AUTH_LOCKOUT_THRESHOLD": "5",
         "NOTIFICATIONS_DATABASE_URL": f"{PG}/memberspace_test_notifications",
         "BENEFITS_DATABASE_URL": f"{PG}/memberspace_test_benefits",
+        "DOCUMENTS_DATABASE_URL": f"{PG}/memberspace_test_documents",
         "NOTIFICATIONS_SMTP_PORT": "18025",
         "NOTIFICATIONS_PUBLIC_BASE_URL": "https://app.example.mc",
         "GATEWAY_LOGIN_LIMIT_PER_IP": "100000",

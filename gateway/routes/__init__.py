@@ -4,8 +4,10 @@ from gateway.routes import (  # noqa: F401
     agent,
     auth,
     benefits,
+    documents,
     email,
     mconnect,
     notifications,
+    requests,
     system,
 )

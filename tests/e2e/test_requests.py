@@ -1,0 +1,152 @@
+"""The request registry: lifecycle, events turned into alerts, automatic certificates,
+verification, agents, and the right of access."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+from pypdf import PdfReader
+
+from tests.support import assert_problem, new_member, wait_for_alert
+
+
+@pytest.fixture
+def member(api, suite, rpc):
+    created = new_member(rpc, email=f"q{uuid.uuid4().hex[:8]}@example.mc",
+                         email_validated=True)
+    created["token"] = api.login(created["identifier"], created["password"])["access_token"]
+    return created
+
+
+@pytest.fixture
+def agent(api, suite):
+    r = api.post("/api/v1/agent/login",
+                 json={"username": "agent", "password": "Harbour-Desk-2026"})
+    return r.json()["access_token"]
+
+
+def wait_status(api, token, request_id, status, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        body = api.get(f"/api/v1/requests/{request_id}", token).json()
+        if body["status"] == status:
+            return body
+        assert time.monotonic() < deadline, body
+        time.sleep(0.2)
+
+
+def create(api, token, kind, params=None, key=None):
+    headers = {"Idempotency-Key": key} if key else {}
+    return api.post("/api/v1/requests", token, json={"type": kind, "params": params or {}},
+                    headers=headers)
+
+
+def test_unknown_types_and_bad_params_are_422(api, member):
+    assert_problem(create(api, member["token"], "moon_landing"), 422, "validation_failed")
+    bad = create(api, member["token"], "payment_certificate", {"from": "2026-13-01"})
+    body = assert_problem(bad, 422, "validation_failed")
+    assert {e["field"] for e in body["errors"]} >= {"params.from", "params.to"}
+    assert_problem(create(api, member["token"], "annual_tax_statement", {"year": 1800}),
+                   422, "validation_failed")
+
+
+def test_a_certificate_completes_on_its_own_and_verifies(api, rpc, member):
+    # a card to certify
+    number = member["subscriptions"][0]["registration_number"]
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            rpc.benefits.issue_card(member["member_id"], {
+                "registration_number": number, "rights_status": "open",
+                "valid_from": "2026-01-01", "valid_until": "2027-12-31"})
+            break
+        except Exception as exc:
+            assert "member_not_found" in str(exc) and time.monotonic() < deadline
+            time.sleep(0.1)
+    r = create(api, member["token"], "certificate_of_rights")
+    assert r.status_code == 201 and r.json()["status"] == "submitted"
+    done = wait_status(api, member["token"], r.json()["id"], "completed")
+    assert [h["to"] for h in done["history"]] == ["submitted", "in_progress", "completed"]
+    pdf = api.get(f"/api/v1/requests/{done['id']}/document", member["token"])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    text = "".join(page.extract_text() for page in PdfReader(
+        __import__("io").BytesIO(pdf.content)).pages)
+    code = done["verification_code"]
+    assert code and code in text and number in text
+    check = api.get(f"/api/v1/certificates/verify/{code.lower().replace('-', '')}")
+    assert check.status_code == 200
+    assert check.json() == {"genuine": True, "type": "certificate_of_rights",
+                            "issued_on": check.json()["issued_on"], "holder_initials": "T. M."}
+    assert_problem(api.get("/api/v1/certificates/verify/ZZZZ-ZZZZ-ZZZZ"), 404,
+                   "certificate_not_found")
+    wait_for_alert(api, member["token"], "request_status")
+
+
+def test_idempotency_key_makes_one_request(api, member):
+    key = uuid.uuid4().hex
+    first = create(api, member["token"], "affiliation_certificate", key=key)
+    again = create(api, member["token"], "affiliation_certificate", key=key)
+    assert first.json()["id"] == again.json()["id"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    listed = api.get("/api/v1/requests", member["token"]).json()["items"]
+    assert sum(i["type"] == "affiliation_certificate" for i in listed) == 1
+
+
+def test_agent_lifecycle_with_alerts_and_a_reply(api, member, agent):
+    r = create(api, member["token"], "data_correction",
+               {"field": "last_name", "new_value": "Martin", "reason": "Marriage"})
+    request_id = r.json()["id"]
+    queue = api.get("/api/v1/agent/requests?status=submitted&limit=100", agent).json()
+    assert request_id in [i["id"] for i in queue["items"]]
+    moved = api.post(f"/api/v1/agent/requests/{request_id}/transition", agent,
+                     json={"to": "in_progress"})
+    assert moved.status_code == 200, moved.text
+    assert_problem(api.post(f"/api/v1/agent/requests/{request_id}/transition", agent,
+                            json={"to": "needs_information"}), 422, "validation_failed")
+    api.post(f"/api/v1/agent/requests/{request_id}/transition", agent,
+             json={"to": "needs_information", "note": "Send the marriage certificate."})
+    alert = wait_for_alert(api, member["token"], "request_status")
+    assert alert["resource"] == {"type": "request", "id": request_id}
+    # the member cannot cancel now, but can reply
+    assert_problem(api.post(f"/api/v1/requests/{request_id}/cancel", member["token"]),
+                   409, "transition_not_allowed")
+    replied = api.post(f"/api/v1/requests/{request_id}/reply", member["token"],
+                       json={"message": "Here it is."})
+    assert replied.json()["status"] == "in_progress"
+    done = api.post(f"/api/v1/agent/requests/{request_id}/transition", agent,
+                    json={"to": "rejected", "note": "Wrong document."})
+    assert done.json()["status"] == "rejected" and done.json()["reason"] == "Wrong document."
+    history = api.get(f"/api/v1/requests/{request_id}", member["token"]).json()["history"]
+    assert [(h["from"], h["to"]) for h in history] == [
+        (None, "submitted"), ("submitted", "in_progress"),
+        ("in_progress", "needs_information"), ("needs_information", "in_progress"),
+        ("in_progress", "rejected")]
+    assert history[2]["by"] == "agent" and history[3]["by"] == "member"
+    # members cannot use agent routes, nor move requests themselves
+    assert_problem(api.get("/api/v1/agent/requests", member["token"]), 403, "wrong_audience")
+
+
+def test_cancel_and_others_requests(api, rpc, member):
+    r = create(api, member["token"], "data_correction",
+               {"field": "other", "new_value": "x", "reason": "y"})
+    cancelled = api.post(f"/api/v1/requests/{r.json()['id']}/cancel", member["token"])
+    assert cancelled.json()["status"] == "cancelled"
+    other = new_member(rpc, email=f"o{uuid.uuid4().hex[:8]}@example.mc",
+                       email_validated=True)
+    token = api.login(other["identifier"], other["password"])["access_token"]
+    assert_problem(api.get(f"/api/v1/requests/{r.json()['id']}", token), 404,
+                   "request_not_found")
+
+
+def test_data_access_gathers_every_service(api, member):
+    r = create(api, member["token"], "data_access")
+    done = wait_status(api, member["token"], r.json()["id"], "completed")
+    data = api.get(f"/api/v1/requests/{done['id']}/document", member["token"])
+    assert data.status_code == 200
+    document = json.loads(data.content)
+    assert set(document["parts"]) == {"auth", "notifications", "benefits", "documents"}
+    assert document["not_gathered"] == []
+    assert document["parts"]["auth"]["identity"]["member_id"] == member["member_id"]
