@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,7 @@ class RequestType:
     automatic: bool = False          # completes without a human
     result: str | None = "pdf"       # pdf | json | None
     needs_attachment: bool = False
+    service: str | None = None       # the owning service, for types plugged in by RPC
 
 
 TYPES: dict[str, RequestType] = {t.name: t for t in (
@@ -86,16 +88,38 @@ TYPES: dict[str, RequestType] = {t.name: t for t in (
 )}
 
 
-def request_type(name: Any) -> RequestType:
-    if name not in TYPES:
+def external_types(spec: str) -> dict[str, RequestType]:
+    """`type=service:start[:auto],...` from configuration, e.g.
+    `career_statement=pension:submitted:auto,retirement_pension=pension:draft`."""
+    kinds = {}
+    for item in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, rest = item.partition("=")
+        service, start, *flags = rest.split(":")
+        if start not in ("draft", "submitted") or not name or not service:
+            raise ValueError(f"bad external request type: {item!r}")
+        kinds[name] = RequestType(name, NoParams, start=start, automatic="auto" in flags,
+                                  service=service)
+    return kinds
+
+
+def request_type(name: Any, kinds: dict[str, RequestType] | None = None) -> RequestType:
+    kinds = TYPES if kinds is None else kinds
+    if name not in kinds:
         raise ValidationFailed.of([FieldError("type", "not_allowed",
-                                              "One of: " + ", ".join(sorted(TYPES)))])
-    return TYPES[name]
+                                              "One of: " + ", ".join(sorted(kinds)))])
+    return kinds[name]
+
+
+Remote = Callable[..., Any]  # (service, hook, *args, **kwargs) -> answer
 
 
 # -- hooks for the registry's own types ------------------------------------------------------
 
-def validate_params(kind: RequestType, member_id: str, params: Any) -> list[dict[str, str]]:
+def validate_params(kind: RequestType, member_id: str, params: Any,
+                    remote: Remote | None = None) -> list[dict[str, str]]:
+    if kind.service:
+        return list(remote(kind.service, "validate_params", member_id, params or {},
+                           request_type=kind.name))
     try:
         kind.params().load(params if params is not None else {})
     except ValidationError as exc:
@@ -104,7 +128,11 @@ def validate_params(kind: RequestType, member_id: str, params: Any) -> list[dict
 
 
 def check_submission(kind: RequestType, member_id: str, params: Any,
-                     attachments: list[dict[str, Any]]) -> list[str]:
+                     attachments: list[dict[str, Any]], remote: Remote | None = None
+                     ) -> list[str]:
+    if kind.service:
+        return list(remote(kind.service, "check_submission", member_id, params,
+                           attachments, request_type=kind.name))
     if kind.needs_attachment and not attachments:
         return ["a supporting document (upload it with this request's id)"]
     return []
@@ -137,9 +165,11 @@ def record(tx: UnitOfWork, req: Request, target: str, note: str | None = None) -
                 "needs_information", "rejected") else None})
 
 
-def create(tx: UnitOfWork, member_id: str, kind_name: Any, params: Any) -> Request:
-    kind = request_type(kind_name)
-    errors = validate_params(kind, member_id, params)
+def create(tx: UnitOfWork, member_id: str, kind_name: Any, params: Any,
+           kinds: dict[str, RequestType] | None = None, remote: Remote | None = None
+           ) -> Request:
+    kind = request_type(kind_name, kinds)
+    errors = validate_params(kind, member_id, params, remote)
     if errors:
         raise ValidationFailed.of(errors)
     req = Request(id=str(uuid.uuid4()), member_id=member_id, type=kind.name, status="new",
@@ -162,22 +192,27 @@ def get_own(session: DbSession, member_id: str | None, request_id: Any,
     return req
 
 
-def update_draft(tx: UnitOfWork, member_id: str, request_id: Any, params: Any) -> Request:
+def update_draft(tx: UnitOfWork, member_id: str, request_id: Any, params: Any,
+                 kinds: dict[str, RequestType] | None = None,
+                 remote: Remote | None = None) -> Request:
     req = get_own(tx.session, member_id, request_id, lock=True)
     if req.status != "draft":
         raise lifecycle.Conflict("Only a draft's parameters can change.",
                                  code="transition_not_allowed")
-    errors = validate_params(TYPES[req.type], member_id, params)
+    errors = validate_params(request_type(req.type, kinds), member_id, params, remote)
     if errors:
         raise ValidationFailed.of(errors)
     req.params, req.updated_at = params, dt.datetime.now(dt.UTC)
     return req
 
 
-def submit(tx: UnitOfWork, member_id: str, request_id: Any) -> Request:
+def submit(tx: UnitOfWork, member_id: str, request_id: Any,
+           kinds: dict[str, RequestType] | None = None, remote: Remote | None = None
+           ) -> Request:
     req = get_own(tx.session, member_id, request_id, lock=True)
     lifecycle.check_transition(req.status, "submitted", lifecycle.MEMBER, None)
-    missing = check_submission(TYPES[req.type], member_id, req.params, req.attachments)
+    missing = check_submission(request_type(req.type, kinds), member_id, req.params,
+                               req.attachments, remote)
     if missing:
         raise ValidationFailed.of([FieldError("attachments", "missing", m) for m in missing],
                                   "Something is missing before this can be submitted.")

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validates
 from nameko.timer import timer
 
 from services.documents import registry, results
@@ -21,7 +21,7 @@ from services.kit.errors import NotFound, ServiceError
 from services.kit.health import HealthEntrypoints
 from services.kit.logging import get_logger
 from services.kit.pdf import normalize_verification_code
-from services.kit.rpc import ServiceRpc, rpc
+from services.kit.rpc import AnyServiceRpc, ServiceRpc, rpc
 from services.kit.storage import StorageProvider, StorageSettings
 
 log = get_logger(__name__)
@@ -32,6 +32,15 @@ class DocumentsSettings(BaseSettings, StorageSettings, FileSettings):
     DOCUMENTS_DATABASE_URL = database_url_field("documents")
     DOCUMENTS_PUBLIC_BASE_URL = Url(("http", "https"), load_default="http://127.0.0.1:8000")
     DOCUMENTS_WORKER_BATCH = fields.Integer(load_default=5)
+    # request types governed by another service's rules, plugged in through its hooks
+    DOCUMENTS_EXTERNAL_TYPES = fields.String(load_default="")
+
+    @validates("DOCUMENTS_EXTERNAL_TYPES")
+    def _external(self, value: str, **_: Any) -> None:
+        try:
+            registry.external_types(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 def copy_member(session: Any, identity: dict[str, Any]) -> None:
@@ -67,6 +76,7 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
     auth = ServiceRpc("auth", timeout=20)
     benefits = ServiceRpc("benefits", timeout=20)
     notifications = ServiceRpc("notifications", timeout=20)
+    owners = AnyServiceRpc(timeout=20)
 
     copy_member = staticmethod(copy_member)
 
@@ -79,11 +89,20 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
     def files_settings(self) -> Any:
         return self.settings
 
+    @property
+    def kinds(self) -> dict[str, registry.RequestType]:
+        return {**registry.TYPES,
+                **registry.external_types(self.settings.DOCUMENTS_EXTERNAL_TYPES)}
+
+    def remote(self, service: str, hook: str, *args: Any, **kwargs: Any) -> Any:
+        """A hook of the service that owns a request type (docs/requests.md)."""
+        return getattr(self.owners.service(service), hook)(*args, **kwargs)
+
     # -- the member's requests -----------------------------------------------------------
     @rpc
     def create_request(self, member_id: str, type: str, params: dict | None = None) -> dict:
         with self.db.transaction() as tx:
-            req = registry.create(tx, member_id, type, params)
+            req = registry.create(tx, member_id, type, params, self.kinds, self.remote)
             return registry.view(req)
 
     @rpc
@@ -102,12 +121,14 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
     @rpc
     def update_request(self, member_id: str, request_id: str, params: dict) -> dict:
         with self.db.transaction() as tx:
-            return registry.view(registry.update_draft(tx, member_id, request_id, params))
+            return registry.view(registry.update_draft(tx, member_id, request_id, params,
+                                                       self.kinds, self.remote))
 
     @rpc
     def submit_request(self, member_id: str, request_id: str) -> dict:
         with self.db.transaction() as tx:
-            return registry.view(registry.submit(tx, member_id, request_id))
+            return registry.view(registry.submit(tx, member_id, request_id, self.kinds,
+                                                 self.remote))
 
     @rpc
     def reply_request(self, member_id: str, request_id: str, message: str,
@@ -174,7 +195,7 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
                 return
 
     def _process_one(self) -> bool:
-        automatic = [t.name for t in registry.TYPES.values() if t.automatic]
+        automatic = [t.name for t in self.kinds.values() if t.automatic]
         with self.db.transaction() as tx:
             req = tx.session.scalar(sa.select(Request).where(
                 Request.status == "submitted", Request.type.in_(automatic))
@@ -184,7 +205,7 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
             registry.record(tx, req, "in_progress")
             request_id, member_id = req.id, req.member_id
         try:
-            data, content_type, code = self._produce(request_id, member_id)
+            data, content_type, made = self._produce(request_id, member_id)
         except Exception as exc:
             log.warning("request_production_failed", request_id=request_id,
                         error=type(exc).__name__)
@@ -194,12 +215,16 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
                                 note="We could not produce this document automatically; "
                                      "an agent will follow up.")
             return True
-        key = f"results/{request_id}"
-        self.storage.put(RESULTS, key, data, content_type)
+        if isinstance(made, dict):  # produced by the owning service
+            key, digest, code = made["storage_key"], made["sha256"], made.get(
+                "verification_code")
+        else:
+            key, digest, code = f"results/{request_id}", results.sha256(data), made
+            self.storage.put(RESULTS, key, data, content_type)
         with self.db.transaction() as tx:
             req = tx.session.get(Request, request_id, with_for_update=True)
             req.result_key, req.result_content_type = key, content_type
-            req.result_sha256, req.verification_code = results.sha256(data), code
+            req.result_sha256, req.verification_code = digest, code
             registry.record(tx, req, "completed")
         return True
 
@@ -207,6 +232,10 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
         with self.db.read() as session:
             req = session.get(Request, request_id)
             member = session.get(Member, member_id)
+        kind = self.kinds.get(req.type)
+        if kind is not None and kind.service:  # the owner writes it to storage itself
+            made = self.remote(kind.service, "produce_result", registry.view(req))
+            return None, made["content_type"], made
         if req.type == "data_access":
             def fetch(service: str) -> dict[str, Any]:
                 if service == "documents":

@@ -116,8 +116,10 @@ class ServiceRpc(DependencyProvider, HeaderEncoder):
         return RemoteService(self, worker_ctx)
 
     def call(self, worker_ctx: Any, method: str, args: tuple, kwargs: dict,
-             timeout: float | None = None) -> Any:
+             timeout: float | None = None, target: str | None = None) -> Any:
         timeout = timeout or self.default_timeout
+        if target is not None and target != self.target_service:
+            return _for_target(self, target).call(worker_ctx, method, args, kwargs, timeout)
         if self.absent:
             if consumer_count(self.amqp_uri, self.target_service) == 0:
                 raise ServiceUnavailable(f"The {self.target_service} service is not available.")
@@ -161,6 +163,36 @@ class ServiceRpc(DependencyProvider, HeaderEncoder):
                       exc_type=error.get("exc_type"), value=error.get("value"))
             raise InternalServiceError("An internal error occurred.")
         return body["result"]
+
+
+def _for_target(provider: ServiceRpc, target: str) -> ServiceRpc:
+    """A sibling client for another service, sharing the reply listener and publisher
+    (`AnyServiceRpc`: targets named at run time, e.g. from configuration)."""
+    siblings = provider.__dict__.setdefault("_siblings", {})
+    if target not in siblings:
+        sibling = object.__new__(type(provider))
+        sibling.__dict__.update({k: v for k, v in provider.__dict__.items()
+                                 if k != "_siblings"})
+        sibling.target_service, sibling.absent = target, False
+        siblings[target] = sibling
+    return siblings[target]
+
+
+class AnyServiceRpc(ServiceRpc):
+    """`self.services.service("pension").validate_params(...)`: for targets named by
+    configuration rather than in code."""
+
+    def __init__(self, timeout: float | None = None):
+        super().__init__("__any__", timeout)
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        provider = self
+
+        class Targets:
+            def service(self, name: str) -> RemoteService:
+                return RemoteService(_for_target(provider, name), worker_ctx)
+
+        return Targets()
 
 
 class RemoteService:

@@ -1,0 +1,88 @@
+"""A request type owned by another service plugs into the registry through the three
+RPC hooks (docs/requests.md). The owner here is a real nameko service of the test's."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+
+import pytest
+from nameko.containers import ServiceContainer
+
+from services.kit.config import BaseSettings, load_settings
+from services.kit.rpc import rpc
+from services.kit.runner import nameko_config
+from services.kit.storage import StorageProvider, StorageSettings
+from tests.support import assert_problem, new_member
+
+
+class OwnerSettings(BaseSettings, StorageSettings):
+    pass
+
+
+class RequestOwner:
+    name = "reqowner"
+    settings_schema = OwnerSettings
+    storage = StorageProvider("documents")
+
+    @rpc
+    def validate_params(self, member_id, params, request_type=None):
+        if request_type == "hooked_application" and "age" in params and \
+                not isinstance(params["age"], int):
+            return [{"field": "params.age", "code": "invalid", "detail": "A number."}]
+        return []
+
+    @rpc
+    def check_submission(self, member_id, params, attachments, request_type=None):
+        return [] if params.get("age", 0) >= 60 else ["an age of at least 60"]
+
+    @rpc
+    def produce_result(self, request):
+        data = f"statement for {request['id']}".encode()
+        key = f"results/{request['id']}"
+        self.storage.put("documents", key, data, "application/pdf")
+        return {"storage_key": key, "content_type": "application/pdf",
+                "sha256": hashlib.sha256(data).hexdigest(), "verification_code": None}
+
+
+@pytest.fixture(scope="module")
+def owner(suite, test_env):
+    container = ServiceContainer(RequestOwner,
+                                 nameko_config(load_settings(OwnerSettings, test_env)))
+    container.start()
+    yield container
+    container.stop()
+
+
+@pytest.fixture
+def token(api, rpc):
+    member = new_member(rpc, email=f"h{uuid.uuid4().hex[:8]}@example.mc",
+                        email_validated=True)
+    return api.login(member["identifier"], member["password"])["access_token"]
+
+
+def test_hooks_validate_check_and_produce(api, owner, token):
+    bad = api.post("/api/v1/requests", token,
+                   json={"type": "hooked_application", "params": {"age": "old"}})
+    body = assert_problem(bad, 422, "validation_failed")
+    assert body["errors"][0]["field"] == "params.age"
+
+    draft = api.post("/api/v1/requests", token,
+                     json={"type": "hooked_application", "params": {"age": 58}}).json()
+    assert draft["status"] == "draft"
+    missing = api.post(f"/api/v1/requests/{draft['id']}/submit", token)
+    body = assert_problem(missing, 422, "validation_failed")
+    assert "60" in body["errors"][0]["detail"]
+    api.request("PATCH", f"/api/v1/requests/{draft['id']}", token, json={"params": {"age": 61}})
+    assert api.post(f"/api/v1/requests/{draft['id']}/submit", token).json()["status"] == \
+        "submitted"
+
+    auto = api.post("/api/v1/requests", token,
+                    json={"type": "hooked_statement", "params": {}}).json()
+    deadline = time.monotonic() + 20
+    while api.get(f"/api/v1/requests/{auto['id']}", token).json()["status"] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    document = api.get(f"/api/v1/requests/{auto['id']}/document", token)
+    assert document.content == f"statement for {auto['id']}".encode()
