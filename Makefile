@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test seed migrate bench lint format lock clean help
+.PHONY: run test seed seed-large migrate bench lint format lock clean help
 
 help:
 	@echo "make run     set everything up and start the suite (gateway on http://127.0.0.1:8000)"
 	@echo "make test    set up what the tests need and run every test"
 	@echo "make seed    put the demo data back to its initial state (also while running)"
+	@echo "make seed-large  100,000 people with 50 ledger records each in the bench databases (once)"
 	@echo "make bench   measure the gateway against a bare nameko echo"
 	@echo "make lint    ruff"
 
@@ -35,7 +36,10 @@ migrate: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-bench: $(STAMP)
+seed-large: $(STAMP)
+	$(PY) -m deploy.seed_large
+
+bench: $(STAMP) seed-large
 	$(PY) -m tests.bench.run
 
 lint: $(STAMP)

@@ -5,11 +5,18 @@
 
 Starts the whole suite in a sandbox of its own (RabbitMQ vhost `memberspace_bench`, one
 database per service that has one, `memberspace_bench_<service>` (auth, notifications
-...), dropped and migrated afresh, gateway on 127.0.0.1:18100, SMTP sink on
+...), kept from run to run and migrated, gateway on 127.0.0.1:18100, SMTP sink on
 127.0.0.1:18125 keeping its e-mails in var/bench/mail) next to a bare echo
 (`tests/bench/echo.py`: nameko's own `@http` + one `RpcProxy` hop, on 127.0.0.1:18101),
 logs in as a demo member, and measures both with wrk, alternating targets so that
-drift on the machine hits both alike. Then it times what a login costs (argon2), and
+drift on the machine hits both alike. Then the refunds listing at size: `make bench`
+first runs `make seed-large` (deploy/seed_large.py: 100,000 people with 40 refunds and
+10 payments each in these databases, loaded once), and the bench mints access tokens
+for seeded people with the development signing key (as auth would issue them), then
+GETs /api/v1/me/refunds (first page, 50 a page) for a random person each time: one
+client, sequentially (target: p99 < 20 ms), and wrk at BENCH_CONNECTIONS connections
+rotating over 200 people's tokens, alternating with the echo (target: at least half the
+echo's req/s). Then it times what a login costs (argon2), and
 how long a session's access token stays usable once another session of the same
 member has changed the password (the revocation delay, target: max < 1 s), and how
 long an event takes to become an alert readable through the gateway (the event-to-alert
@@ -42,6 +49,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -57,7 +65,8 @@ VHOST = "memberspace_bench"
 AMQP_URI = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 # One database of the bench's own for every service that has one (Suite.migrate upgrades
 # `<SERVICE>_DATABASE_URL`, falling back to the demo's `memberspace_<service>`):
-# memberspace_bench_auth, memberspace_bench_notifications ..., dropped before each run.
+# memberspace_bench_auth, memberspace_bench_notifications ..., kept from run to run (the
+# large seed is loaded into them once); migrated before each run, the demo seed reset.
 DATABASE_URLS = {service: f"postgresql+psycopg2://postgres@127.0.0.1:5432/{VHOST}_{service}"
                  for service in DATABASE_SERVICES}
 NOTIFICATIONS_DATABASE_URL = DATABASE_URLS["notifications"]
@@ -104,6 +113,17 @@ ALERT_LOAD_CONNECTIONS = 4  # kept-alive connections (one client thread each)
 ALERT_LOAD_LATE_MS = 10.0  # a request sent later than this after its slot counts as late
 ALERT_LOAD_MISS_S = 1.0  # a slot no connection could take within this is skipped (missed)
 ALERT_LOAD_MIN_RATIO = 0.95  # the load is valid when it achieved >= 95 % of its rate
+# The refunds listing at size: people of `make seed-large`, access tokens minted with the
+# development signing key (the suite's AUTH_SIGNING_KEY_FILE), claims as auth issues them.
+REFUNDS_PATH = "/api/v1/me/refunds?limit=50"  # the first page, 50 a page
+REFUNDS_URL = f"http://{GATEWAY_ADDRESS}{REFUNDS_PATH}"
+REFUNDS_PEOPLE = 1000  # distinct people for the sequential client (one at random each time)
+REFUNDS_WRK_PEOPLE = 200  # the wrk script rotates over these people's tokens
+REFUNDS_MIN_REQUESTS = 500  # the sequential client: BENCH_DURATION, at least this many
+REFUNDS_WARMUP_REQUESTS = 20
+REFUNDS_P99_TARGET_MS = 20.0
+REFUNDS_RATIO_TARGET = 0.5  # refunds req/s over the echo's, at BENCH_CONNECTIONS
+REFUNDS_TOKEN_TTL = 3600
 
 # -- settings ----------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -189,17 +209,19 @@ def parse_wrk(output: str) -> WrkResult:
 
 
 def _wrk_command(url: str, connections: int, threads: int, duration: str,
-                 headers: dict[str, str] | None) -> list[str]:
+                 headers: dict[str, str] | None, script: Path | None = None) -> list[str]:
     cmd = ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{duration}",
            "--latency"]
     for name, value in (headers or {}).items():
         cmd += ["-H", f"{name}: {value}"]
+    if script is not None:
+        cmd += ["-s", str(script)]
     return [*cmd, url]
 
 
 def wrk(url: str, connections: int, threads: int, duration: str,
-        headers: dict[str, str] | None = None) -> WrkResult:
-    done = subprocess.run(_wrk_command(url, connections, threads, duration, headers),
+        headers: dict[str, str] | None = None, script: Path | None = None) -> WrkResult:
+    done = subprocess.run(_wrk_command(url, connections, threads, duration, headers, script),
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         print(f"  wrk failed ({done.returncode}): {done.stderr.strip()}", flush=True)
@@ -448,22 +470,26 @@ def bench_member(amqp_uri: str, last_name: str, **fields: Any) -> dict[str, Any]
     `identifier` and `password`."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from deploy.demo import DEMO_PEOPLE
+    from deploy.demo import DEMO_PEOPLE, _find
+    from deploy.seed_large import FIRST_NUMBER, LAST_NUMBER
 
     taken = {sub["registration_number"] for person in DEMO_PEOPLE
              for sub in person["member"]["subscriptions"]}
-    number = str(random.randint(100000, 699999))
-    while number in taken:
-        number = str(random.randint(100000, 699999))
     birth_date = dt.date(1960, 1, 1) + dt.timedelta(days=random.randint(0, 14000))
-    member = {
-        "first_name": "Bench", "last_name": last_name, "birth_date": birth_date.isoformat(),
-        "sex": "F", "email": None, "email_validated": False, "language": "fr",
-        "subscriptions": [{"fund": "CCSS", "registration_number": number}],
-        **fields,
-    }
     password = REVOCATION_PASSWORDS[0]
     with ClusterRpcProxy({"AMQP_URI": amqp_uri, "serializer": "json"}, timeout=30) as rpc:
+        # not the seeded range, nor a bench member of an earlier run (the databases stay)
+        number = ""
+        while (not number or number in taken or FIRST_NUMBER <= int(number) <= LAST_NUMBER
+               or _find(rpc, number)):
+            number = str(random.randint(100000, 699999))
+        member = {
+            "first_name": "Bench", "last_name": last_name,
+            "birth_date": birth_date.isoformat(), "sex": "F", "email": None,
+            "email_validated": False, "language": "fr",
+            "subscriptions": [{"fund": "CCSS", "registration_number": number}],
+            **fields,
+        }
         created = rpc.auth.create_member(member)
         rpc.auth.set_credentials(created["member_id"], {
             "password": password, "must_change_password": False})
@@ -537,6 +563,194 @@ def revocation_delays(amqp_uri: str) -> dict[str, Any]:
         "method": "POST /api/v1/auth/password on session A, then GET /api/v1/me with "
                   "session B's old access token back to back until 401 session_ended; "
                   "delay from the change's answer to the 401's arrival",
+    }
+
+
+# -- the refunds listing at size -------------------------------------------------------------------
+def seeded_people(count: int) -> list[str]:
+    """`count` member ids of `make seed-large`'s people, at random (from auth's table,
+    the seed's marker: its registration numbers)."""
+    import sqlalchemy as sa
+
+    from deploy.seed_large import FIRST_NUMBER, LAST_NUMBER, PEOPLE
+
+    bounds = {"first": str(FIRST_NUMBER), "last": str(LAST_NUMBER)}
+    engine = sa.create_engine(DATABASE_URLS["auth"])
+    try:
+        with engine.connect() as conn:
+            seeded = conn.scalar(sa.text(
+                "SELECT count(*) FROM subscriptions WHERE registration_number "
+                "BETWEEN :first AND :last AND length(registration_number) = 6"), bounds)
+            if seeded != PEOPLE:
+                raise RuntimeError(f"{seeded} of the {PEOPLE} seeded people in "
+                                   f"{VHOST}_auth: run `make seed-large` first")
+            return [str(i) for i in conn.scalars(sa.text(
+                "SELECT person_id FROM subscriptions WHERE registration_number "
+                "BETWEEN :first AND :last AND length(registration_number) = 6 "
+                "ORDER BY random() LIMIT :n"), {**bounds, "n": count})]
+    finally:
+        engine.dispose()
+
+
+def mint_tokens(key_file: str, member_ids: list[str]) -> list[str]:
+    """Access tokens as auth issues them at a password login of a member whose e-mail is
+    validated and password personalised (aud member, pcr false, ev true), each for a
+    session of its own (a random sid: no session of auth's, never ended), valid 1 h."""
+    from services.auth.tokens import MEMBER_AUDIENCE, SigningKey, issue_access_token
+
+    key = SigningKey.from_pem_file(key_file)
+    return [issue_access_token(key, subject=member_id, session_id=str(uuid.uuid4()),
+                               client="mobile", audience=MEMBER_AUDIENCE,
+                               ttl=REFUNDS_TOKEN_TTL, claims={"pcr": False, "ev": True})
+            for member_id in member_ids]
+
+
+def refunds_wrk_script(tokens: list[str]) -> Path:
+    """A wrk script: GET REFUNDS_PATH, each request with the next person's token (the
+    requests formatted once per thread, so the client's cost stays the echo's)."""
+    listed = ",\n".join(f'  "{token}"' for token in tokens)
+    script = REPORT_DIR / "refunds.lua"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(f"""-- written by tests/bench/run.py: {REFUNDS_PATH}, person after person
+local tokens = {{
+{listed}
+}}
+local requests = {{}}
+local n = 0
+local threads = 0
+
+function setup(thread)
+  thread:set("offset", threads * 37)
+  threads = threads + 1
+end
+
+function init(args)
+  for i, token in ipairs(tokens) do
+    requests[i] = wrk.format("GET", "{REFUNDS_PATH}",
+                             {{["Authorization"] = "Bearer " .. token,
+                              ["Accept"] = "application/json"}})
+  end
+  n = offset or 0
+end
+
+function request()
+  n = n + 1
+  return requests[n % #requests + 1]
+end
+""")
+    return script
+
+
+def refunds_sequential(tokens: list[str], seconds: float) -> dict[str, Any]:
+    """One client, one kept-alive connection, requests back to back, each for a person
+    drawn at random: for `seconds`, at least REFUNDS_MIN_REQUESTS requests."""
+    poller = MePoller(REFUNDS_PATH)
+    samples: list[float] = []
+    statuses: Counter[int] = Counter()
+    items: list[int] = []
+    try:
+        for _ in range(REFUNDS_WARMUP_REQUESTS):
+            poller.fetch(random.choice(tokens))
+        started = time.perf_counter()
+        while (len(samples) < REFUNDS_MIN_REQUESTS
+               or time.perf_counter() - started < seconds):
+            status, body, elapsed = poller.fetch(random.choice(tokens))
+            samples.append(elapsed * 1000)
+            statuses[status] += 1
+            if status == 200:
+                items.append(len(json.loads(body)["items"]))
+        wall = time.perf_counter() - started
+    finally:
+        poller.close()
+    non_2xx = sum(n for status, n in statuses.items() if not 200 <= status < 300)
+    p99 = percentile(samples, 99)
+    passed = non_2xx == 0 and p99 < REFUNDS_P99_TARGET_MS
+    return {
+        "requests": len(samples),
+        "seconds": wall,
+        "rps": len(samples) / wall,
+        "p50_ms": statistics.median(samples),
+        "p90_ms": percentile(samples, 90),
+        "p99_ms": p99,
+        "max_ms": max(samples),
+        "non_2xx": non_2xx,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "items_per_page": {"mean": statistics.fmean(items) if items else None,
+                           "min": min(items, default=None), "max": max(items, default=None)},
+        "people": len(tokens),
+        "target_p99_below_ms": REFUNDS_P99_TARGET_MS,
+        "verdict": "PASS" if passed else "FAIL",
+    }
+
+
+def refunds_listing(opts: Options, key_file: str,
+                    echo_earlier: dict[str, Any]) -> dict[str, Any]:
+    """GET /api/v1/me/refunds at the size of `make seed-large`: one client sequentially
+    (p99 per page), then wrk at opts.connections alternating with the echo (req/s ratio
+    within the same measurement)."""
+    people = seeded_people(REFUNDS_PEOPLE)
+    tokens = mint_tokens(key_file, people)
+    print(f"  one client, sequential, {len(tokens)} people at random, "
+          f"{opts.duration} (>= {REFUNDS_MIN_REQUESTS} requests) ...", flush=True)
+    single = refunds_sequential(tokens, _ms(opts.duration) / 1000)
+    print(f"  one client: {single['requests']} requests, p50 {_fmt(single['p50_ms'])} ms, "
+          f"p99 {_fmt(single['p99_ms'])} ms, non-2xx {single['non_2xx']}", flush=True)
+
+    script = refunds_wrk_script(tokens[:REFUNDS_WRK_PEOPLE])
+    targets = {"refunds": REFUNDS_URL, "echo": ECHO_URL}
+
+    def run(target: str, duration: str) -> WrkResult:
+        return wrk(targets[target], opts.connections, THREADS, duration,
+                   script=script if target == "refunds" else None)
+
+    for target in targets:  # warm-up, not counted
+        run(target, opts.warmup)
+    runs: dict[str, list[WrkResult]] = {t: [] for t in targets}
+    for i in range(opts.runs):
+        for target in targets:
+            result = run(target, opts.duration)
+            runs[target].append(result)
+            print(f"  run {i + 1}/{opts.runs} {target:<7} -c{opts.connections:<3} "
+                  f"{_fmt(result.rps, 0):>7} req/s  p50 {_fmt(result.p50_ms)} ms  "
+                  f"p99 {_fmt(result.p99_ms)} ms  non-2xx {result.non_2xx}  "
+                  f"socket errors {result.socket_errors}", flush=True)
+    concurrent: dict[str, Any] = {}
+    for target, target_runs in runs.items():
+        non_2xx = sum(r.non_2xx for r in target_runs)
+        socket_errors = sum(r.socket_errors for r in target_runs)
+        concurrent[target] = {
+            "url": targets[target],
+            "connections": opts.connections,
+            "rps": median_of([r.rps for r in target_runs]),
+            "p50_ms": median_of([r.p50_ms for r in target_runs]),
+            "p99_ms": median_of([r.p99_ms for r in target_runs]),
+            "non_2xx": non_2xx,
+            "socket_errors": socket_errors,
+            "valid": non_2xx == 0 and socket_errors == 0 and all(r.rps for r in target_runs),
+            "runs": [asdict(r) for r in target_runs],
+        }
+    refunds, echo = concurrent["refunds"], concurrent["echo"]
+    ratio = refunds["rps"] / echo["rps"] if refunds["rps"] and echo["rps"] else None
+    valid = refunds["valid"] and echo["valid"]
+    passed = valid and ratio is not None and ratio >= REFUNDS_RATIO_TARGET
+    earlier = echo_earlier.get("rps")
+    return {
+        "url": REFUNDS_URL,
+        "seed": {"people": "make seed-large (deploy/seed_large.py)",
+                 "tokens": "minted with the development signing key (aud member, ev true, "
+                           "pcr false, a random sid, exp 1 h)"},
+        "single": single,
+        "concurrent": {
+            **concurrent,
+            "people": min(REFUNDS_WRK_PEOPLE, len(tokens)),
+            "ratio": ratio,
+            "ratio_to_echo_measured_earlier": (refunds["rps"] / earlier
+                                               if refunds["rps"] and earlier else None),
+            "target_ratio_at_least": REFUNDS_RATIO_TARGET,
+            "valid": valid,
+            "verdict": "PASS" if passed else "FAIL",
+        },
+        "verdict": "PASS" if passed and single["verdict"] == "PASS" else "FAIL",
     }
 
 
@@ -925,6 +1139,7 @@ def render(report: dict[str, Any]) -> str:
         f"(target >= {ratio['target']}): {ratio['verdict']}"
         + ("" if ratio["valid"] else " (numbers invalid: errors during the runs)"),
     ]
+    lines += render_refunds(report["refunds_listing"], opts)
     if "error" in revocation:
         lines.append(f"revocation delay: not measured ({revocation['error']}): "
                      f"{revocation['verdict']}")
@@ -1019,6 +1234,44 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def render_refunds(refunds: dict[str, Any], opts: dict[str, Any]) -> list[str]:
+    if "error" in refunds:
+        return ["", f"refunds listing: not measured ({refunds['error']}): "
+                    f"{refunds['verdict']}"]
+    single, concurrent = refunds["single"], refunds["concurrent"]
+    pages = single["items_per_page"]
+    lines = [
+        "",
+        f"refunds listing at size (make seed-large: 100,000 people, 40 refunds and 10 "
+        f"payments each; GET {REFUNDS_PATH}, a token minted per person):",
+        f"{'target':<28}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'non-2xx':>9}{'sock err':>9}",
+        f"{'refunds, sequential':<28}{1:>6}{_fmt(single['rps'], 0):>10}"
+        f"{_fmt(single['p50_ms']):>9}{_fmt(single['p99_ms']):>9}{single['non_2xx']:>9}"
+        f"{0:>9}",
+    ]
+    for target, name in (("refunds", "refunds (wrk)"), ("echo", "GET /echo (same run)")):
+        row = concurrent[target]
+        flag = "" if row["valid"] else "  INVALID"
+        lines.append(f"{name:<28}{row['connections']:>6}{_fmt(row['rps'], 0):>10}"
+                     f"{_fmt(row['p50_ms']):>9}{_fmt(row['p99_ms']):>9}"
+                     f"{row['non_2xx']:>9}{row['socket_errors']:>9}{flag}")
+    earlier = concurrent["ratio_to_echo_measured_earlier"]
+    lines += [
+        f"  one client: {single['requests']} requests back to back over "
+        f"{single['seconds']:.1f} s, {single['people']} people at random, "
+        f"{_fmt(pages['mean'], 1)} items a page ({pages['min']}-{pages['max']}): p99 "
+        f"{_fmt(single['p99_ms'])} ms (target < {single['target_p99_below_ms']:.0f} ms): "
+        f"{single['verdict']}",
+        f"  refunds/echo req/s at {opts['connections']} connections (wrk rotating over "
+        f"{concurrent['people']} people's tokens): {_fmt(concurrent['ratio'])} (target >= "
+        f"{concurrent['target_ratio_at_least']}): {concurrent['verdict']}"
+        + ("" if concurrent["valid"] else " (numbers invalid: errors during the runs)")
+        + (f"; against the echo of the first table: {_fmt(earlier)}" if earlier else ""),
+    ]
+    return lines
+
+
 def git_commit() -> str:
     """The commit measured, `+dirty` when the work tree had changes."""
     done = subprocess.run(["git", "describe", "--always", "--dirty=+dirty"], cwd=ROOT,
@@ -1049,10 +1302,6 @@ def main() -> int:
         try:
             print(f"starting the suite (vhost {VHOST}, gateway {GATEWAY_ADDRESS}) ...",
                   flush=True)
-            from services.kit.migrate import drop_database
-
-            for url in DATABASE_URLS.values():
-                drop_database(url)
             for old in suite.mail_dir.glob("*.eml"):  # the previous bench's e-mails
                 old.unlink()
             suite.migrate()
@@ -1071,6 +1320,21 @@ def main() -> int:
         print(f"measuring: {opts.runs} runs x {opts.duration}, {opts.connections} and 1 "
               "connection(s), GET /api/v1/me and the echo alternating ...", flush=True)
         targets, warnings = measure(opts, token)
+        print(f"measuring the refunds listing at size (people of `make seed-large`): one "
+              f"client, then {opts.connections} connections alternating with the echo ...",
+              flush=True)
+        try:
+            refunds = refunds_listing(opts, suite.env["AUTH_SIGNING_KEY_FILE"],
+                                      targets["echo"]["concurrent"])
+            for name, row in (("one client", refunds["single"]),
+                              (f"{opts.connections} connections",
+                               refunds["concurrent"]["refunds"])):
+                if row["non_2xx"]:
+                    warnings.append(f"refunds listing, {name}: {row['non_2xx']} non-2xx "
+                                    "answers; its numbers are INVALID")
+        except Exception as exc:  # report what was measured all the same
+            warnings.append(f"refunds listing measurement failed: {exc}")
+            refunds = {"error": str(exc), "verdict": "FAIL"}
         print("timing logins ...", flush=True)
         params = argon2_parameters(suite.env)
         try:
@@ -1107,6 +1371,7 @@ def main() -> int:
         "options": {**asdict(opts), "threads": THREADS},
         "targets": targets,
         "ratio": ratio_verdict(targets),
+        "refunds_listing": refunds,
         "argon2": argon2,
         "revocation_delay_ms": revocation,
         "event_to_alert_ms": alerts,
