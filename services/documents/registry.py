@@ -24,7 +24,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from sqlalchemy.orm import Session as DbSession
 
 from services.documents import lifecycle
-from services.documents.models import Request, RequestEvent
+from services.documents.models import Member, Request, RequestEvent
 from services.kit.context import CallContext
 from services.kit.db import UnitOfWork
 from services.kit.errors import FieldError, NotFound, ValidationFailed, marshmallow_errors
@@ -83,7 +83,8 @@ TYPES: dict[str, RequestType] = {t.name: t for t in (
     RequestType("payment_certificate", PeriodParams, automatic=True),
     RequestType("annual_tax_statement", YearParams, automatic=True),
     RequestType("affiliation_certificate", NoParams, automatic=True),
-    RequestType("data_correction", CorrectionParams, result=None, needs_attachment=True),
+    # supporting documents are uploaded with the request's id once it exists
+    RequestType("data_correction", CorrectionParams, result=None),
     RequestType("data_access", NoParams, automatic=True, result="json"),
 )}
 
@@ -158,7 +159,8 @@ def record(tx: UnitOfWork, req: Request, target: str, note: str | None = None) -
     tx.session.add(RequestEvent(request_id=req.id, actor_type=tx.context.actor_type,
                                 actor_id=tx.context.actor_id, from_status=before,
                                 to_status=target, note=note, at=req.updated_at))
-    if target != "draft":
+    if (target != "draft" and before != "draft") or target == "submitted":
+        # a draft is private until submitted: creating or cancelling one is not news
         tx.emit("requests.status_changed", member_id=req.member_id, data={
             "request_id": req.id, "type": req.type, "from": before, "to": target,
             "at": req.updated_at.isoformat(), "note": note if target in (
@@ -169,6 +171,8 @@ def create(tx: UnitOfWork, member_id: str, kind_name: Any, params: Any,
            kinds: dict[str, RequestType] | None = None, remote: Remote | None = None
            ) -> Request:
     kind = request_type(kind_name, kinds)
+    if tx.session.get(Member, member_id) is None:
+        raise NotFound("This member is not known here yet.", code="member_not_found")
     errors = validate_params(kind, member_id, params, remote)
     if errors:
         raise ValidationFailed.of(errors)
@@ -235,7 +239,12 @@ def reply(tx: UnitOfWork, member_id: str, request_id: Any, message: Any,
     lifecycle.check_transition(req.status, "in_progress", lifecycle.MEMBER, None)
     record(tx, req, "in_progress", note=message.strip())
     if document_ids:
-        req.attachments = [*req.attachments, *({"document_id": d} for d in document_ids)]
+        from services.documents.files import owned_documents
+
+        owned = owned_documents(tx.session, member_id, document_ids)  # 404 if not theirs
+        req.attachments = [*req.attachments, *({"document_id": d["id"],
+                                                "category": d.get("category")}
+                                               for d in owned)]
     return req
 
 

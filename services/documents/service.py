@@ -81,7 +81,11 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
     copy_member = staticmethod(copy_member)
 
     def erase_member(self, session: Any, member_id: str) -> None:
-        """auth.member_deleted: requests, files (rows and objects) and the copy."""
+        """auth.member_deleted: requests and their results, files (rows and objects)
+        and the copy."""
+        for key in session.scalars(sa.select(Request.result_key).where(
+                Request.member_id == member_id, Request.result_key.is_not(None))):
+            self.storage.delete(RESULTS, key)
         self.erase_files(session, member_id)
         erase_requests(session, member_id)
 
@@ -205,8 +209,8 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
             registry.record(tx, req, "in_progress")
             request_id, member_id = req.id, req.member_id
         try:
-            data, content_type, made = self._produce(request_id, member_id)
-        except Exception as exc:
+            self._complete(request_id, member_id)
+        except Exception as exc:  # never left in_progress: an agent takes over
             log.warning("request_production_failed", request_id=request_id,
                         error=type(exc).__name__)
             with self.db.transaction() as tx:
@@ -214,7 +218,10 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
                 registry.record(tx, req, "needs_information",
                                 note="We could not produce this document automatically; "
                                      "an agent will follow up.")
-            return True
+        return True
+
+    def _complete(self, request_id: str, member_id: str) -> None:
+        data, content_type, made = self._produce(request_id, member_id)
         if isinstance(made, dict):  # produced by the owning service
             key, digest, code = made["storage_key"], made["sha256"], made.get(
                 "verification_code")
@@ -226,7 +233,6 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
             req.result_key, req.result_content_type = key, content_type
             req.result_sha256, req.verification_code = digest, code
             registry.record(tx, req, "completed")
-        return True
 
     def _produce(self, request_id: str, member_id: str) -> tuple[bytes, str, str | None]:
         with self.db.read() as session:

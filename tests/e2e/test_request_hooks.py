@@ -59,7 +59,13 @@ def owner(suite, test_env):
 def token(api, rpc):
     member = new_member(rpc, email=f"h{uuid.uuid4().hex[:8]}@example.mc",
                         email_validated=True)
-    return api.login(member["identifier"], member["password"])["access_token"]
+    token = api.login(member["identifier"], member["password"])["access_token"]
+    deadline = time.monotonic() + 10  # documents hears of new members through events
+    while api.post("/api/v1/requests", token, json={"type": "affiliation_certificate"}
+                   ).status_code == 404:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return token
 
 
 def test_hooks_validate_check_and_produce(api, owner, token):

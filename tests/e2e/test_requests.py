@@ -39,9 +39,15 @@ def wait_status(api, token, request_id, status, timeout=20.0):
 
 
 def create(api, token, kind, params=None, key=None):
+    """(documents hears of a new member through events: retry while it has not yet)"""
     headers = {"Idempotency-Key": key} if key else {}
-    return api.post("/api/v1/requests", token, json={"type": kind, "params": params or {}},
-                    headers=headers)
+    deadline = time.monotonic() + 10
+    while True:
+        r = api.post("/api/v1/requests", token, json={"type": kind, "params": params or {}},
+                     headers=headers)
+        if r.status_code != 404 or time.monotonic() > deadline:
+            return r
+        time.sleep(0.1)
 
 
 def test_unknown_types_and_bad_params_are_422(api, member):
