@@ -213,15 +213,27 @@ def _listing(session: DbSession, model: Any, date_col: Any, amount_cols: list[An
     conditions = [model.member_id == member_id, date_col >= start, *filters]
     if q["date_to"]:
         conditions.append(date_col <= q["date_to"])
-    totals_row = session.execute(sa.select(sa.func.count(), *[
-        sa.func.coalesce(sa.func.sum(c), 0) for c in amount_cols]).where(*conditions)).one()
-    page_conditions = list(conditions)
-    if q["cursor"]:
+    table = model.__table__
+    order = (date_col.desc(), model.id.desc())
+    if not q["cursor"]:
+        # the first page and the selection's totals in one query (window aggregates
+        # see every matching row before the LIMIT)
+        rows = session.execute(
+            sa.select(table, sa.func.count().over().label("_count"),
+                      *[sa.func.coalesce(sa.func.sum(c).over(), 0).label(f"_sum_{c.key}")
+                        for c in amount_cols])
+            .where(*conditions).order_by(*order).limit(q["limit"] + 1)).all()
+        totals_row = ([rows[0]._count, *(getattr(rows[0], f"_sum_{c.key}")
+                                         for c in amount_cols)]
+                      if rows else [0, *(0 for _ in amount_cols)])
+    else:
+        totals_row = session.execute(sa.select(sa.func.count(), *[
+            sa.func.coalesce(sa.func.sum(c), 0) for c in amount_cols]).where(*conditions)).one()
         day, record_id = _after(q["cursor"])
-        page_conditions.append(sa.tuple_(date_col, model.id) < sa.tuple_(day, record_id))
-    rows = session.scalars(sa.select(model).where(*page_conditions)
-                           .order_by(date_col.desc(), model.id.desc())
-                           .limit(q["limit"] + 1)).all()
+        rows = session.execute(
+            sa.select(table).where(*conditions, sa.tuple_(date_col, model.id) <
+                                   sa.tuple_(day, record_id))
+            .order_by(*order).limit(q["limit"] + 1)).all()
     page = rows[:q["limit"]]
     answer = {
         "items": [view(r) for r in page],

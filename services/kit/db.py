@@ -34,7 +34,7 @@ from services.kit.tables import audit_log
 log = get_logger(__name__)
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 10, **options: Any) -> Engine:
     # No pre-ping: it costs a round trip per checkout on the hot path; connections are
     # recycled instead, and a connection broken by a database restart fails one call.
     return sa.create_engine(
@@ -42,6 +42,7 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=1800,
+        **options,
     )
 
 
@@ -162,9 +163,12 @@ class Database(DependencyProvider):
         self.engine = make_engine(getattr(settings, self.setting),
                                   pool_size=min(settings.MAX_WORKERS, 20))
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-        self.read_sessionmaker = sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-            expire_on_commit=False)
+        # a pool of its own, born in autocommit: switching a pooled connection's mode
+        # at every checkout would cost a round trip
+        self.read_engine = make_engine(getattr(settings, self.setting),
+                                       pool_size=min(settings.MAX_WORKERS, 20),
+                                       isolation_level="AUTOCOMMIT")
+        self.read_sessionmaker = sessionmaker(self.read_engine, expire_on_commit=False)
         self.relay = OutboxRelay(self.engine, settings.AMQP_URI)
         self.audit_retention_days = settings.AUDIT_RETENTION_DAYS
         self.amqp_uri = settings.AMQP_URI
@@ -180,6 +184,7 @@ class Database(DependencyProvider):
             self._sweeper.kill()
         if self.engine is not None:
             self.engine.dispose()
+            self.read_engine.dispose()
 
     def kill(self) -> None:
         self.stop()
