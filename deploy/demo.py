@@ -48,6 +48,18 @@ DEMO_PEOPLE: list[dict[str, Any]] = [
             "subscriptions": [{"fund": "CAMTI", "registration_number": "712345"}],
         },
     },
+    {
+        "login": "246810-20051966",
+        "password": "Lune#305",
+        "state": "employee since 1990, turned 60 in 2026: can apply for her pension",
+        "must_change_password": False,
+        "member": {
+            "first_name": "Sophie", "last_name": "Laurent", "birth_date": "1966-05-20",
+            "sex": "F", "email": "sophie.laurent@example.mc", "email_validated": True,
+            "language": "fr",
+            "subscriptions": [{"fund": "CCSS", "registration_number": "246810"}],
+        },
+    },
 ]
 
 
@@ -83,6 +95,7 @@ def seed(amqp_uri: str) -> dict[str, str]:
         _demo_benefits(proxy, ids)
         _demo_forms(proxy)
         _demo_requests(proxy, ids["123456-03091985"])
+        _demo_careers(proxy, ids)
         try:
             proxy.auth.delete_agent(DEMO_AGENT["username"])
         except Exception as exc:
@@ -245,6 +258,33 @@ def _demo_requests(proxy: Any, marie: str) -> None:
     d.transition_request(needs["id"], "in_progress", None)
     d.transition_request(needs["id"], "needs_information",
                          "Merci de joindre votre acte de mariage.")
+
+
+def _demo_careers(proxy: Any, ids: dict[str, str]) -> None:
+    import datetime as dt
+
+    today = dt.date.today().isoformat()
+    marie, paul, sophie = (ids["123456-03091985"], ids["12345-15061970"],
+                           ids["246810-20051966"])
+    periods = [
+        # Marie: CAR since 2007 (and so CMRC since 2024), two employers
+        {"id": "C-123456-1", "member_id": marie, "kind": "employee",
+         "employer": "Société des Bains de Mer", "start": "2007-09-01", "end": "2015-06-30",
+         "monthly_gross_salary": "2600.00"},
+        {"id": "C-123456-2", "member_id": marie, "kind": "employee",
+         "employer": "Banque Monégasque", "start": "2015-07-01", "end": today,
+         "monthly_gross_salary": "4100.00"},
+        # Paul: an earlier CAR period, then self-employed (CARTI) since 1998
+        {"id": "C-712345-1", "member_id": paul, "kind": "employee",
+         "employer": "Port Hercule SAM", "start": "1991-03-01", "end": "1997-12-31",
+         "monthly_gross_salary": "1800.00"},
+        {"id": "C-712345-2", "member_id": paul, "kind": "self_employed",
+         "start": "1998-01-01", "end": today, "contribution_class": 3},
+        # Sophie: CAR since 1990
+        {"id": "C-246810-1", "member_id": sophie, "kind": "employee",
+         "employer": "Centre Hospitalier Princesse Grace", "start": "1990-01-01",
+         "end": today, "monthly_gross_salary": "3300.00"}]
+    _when_known(proxy.pension.upsert_career_periods, periods)
 
 
 def print_logins() -> None:

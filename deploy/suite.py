@@ -32,9 +32,11 @@ SERVICES: dict[str, str] = {
     "notifications": "services.notifications.service:NotificationsService",
     "benefits": "services.benefits.service:BenefitsService",
     "documents": "services.documents.service:DocumentsService",
+    "pension": "services.pension.service:PensionService",
     "gateway": "gateway.service:GatewayService",
 }
-DATABASE_SERVICES = ("auth", "notifications", "benefits", "documents")
+PENSION_REQUEST_TYPES = "career_statement=pension:submitted:auto,retirement_pension=pension:draft"
+DATABASE_SERVICES = ("auth", "notifications", "benefits", "documents", "pension")
 
 
 def dev_keys(var: Path) -> dict[str, str]:
@@ -76,6 +78,7 @@ class Suite:
             env.setdefault(name, value)
         address = env.setdefault("WEB_SERVER_ADDRESS", "127.0.0.1:8000")
         env.setdefault("GATEWAY_COOKIE_SECURE", "false")  # local http; production keeps true
+        env.setdefault("DOCUMENTS_EXTERNAL_TYPES", PENSION_REQUEST_TYPES)
         env.setdefault("S3_ENDPOINT_URL", "http://127.0.0.1:5055")
         env.setdefault("S3_ACCESS_KEY_ID", "memberspace-dev")  # moto accepts any key
         env.setdefault("S3_SECRET_ACCESS_KEY", "memberspace-dev-secret")

@@ -67,7 +67,7 @@ class GatewaySettings(BaseSettings, StorageSettings, DocumentsUploadSettings):
         validate=validate.Regexp(r"^[0-9A-Za-z.\-\[\]:]+:[0-9]{1,5}$",
                                  error="host:port, e.g. 127.0.0.1:8000"))
     GATEWAY_SERVICES = CommaList(load_default=["auth", "notifications", "benefits",
-                                               "documents"])
+                                               "documents", "pension"])
     RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 60))
     GATEWAY_REDIS_URL = Url(("redis", "rediss", "unix"), load_default="redis://127.0.0.1:6379/0")
     GATEWAY_REDIS_PREFIX = fields.String(load_default="memberspace:")
@@ -89,6 +89,10 @@ class GatewaySettings(BaseSettings, StorageSettings, DocumentsUploadSettings):
                                                       validate=validate.Range(1, 100000))
     GATEWAY_CARD_STATUS_LIMIT_WINDOW = fields.Integer(load_default=60,
                                                       validate=validate.Range(1, 86400))
+    GATEWAY_SIMULATION_LIMIT_PER_IP = fields.Integer(load_default=60,
+                                                     validate=validate.Range(1, 100000))
+    GATEWAY_SIMULATION_LIMIT_WINDOW = fields.Integer(load_default=60,
+                                                     validate=validate.Range(1, 86400))
     GATEWAY_WEB_APP_URL = Url(("http", "https"), load_default="http://127.0.0.1:8000/")
     GATEWAY_MOBILE_REDIRECT_URL = fields.String(load_default="memberspace://mconnect")
 
@@ -115,6 +119,7 @@ class GatewayService:
     notifications = ServiceRpc("notifications")
     benefits = ServiceRpc("benefits")
     documents = ServiceRpc("documents")
+    pension = ServiceRpc("pension")
     storage = StorageProvider("quarantine", "documents", "forms")
 
     @http(ALL_METHODS, "/")

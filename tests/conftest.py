@@ -56,7 +56,7 @@ def test_env(tmp_path_factory: pytest.TempPathFactory, oidc_provider) -> dict[st
     env.update({"AUTH_MCONNECT_DISCOVERY_URL": oidc_provider.discovery_url,
                 "AUTH_MCONNECT_CLIENT_ID": client_id,
                 "AUTH_MCONNECT_CLIENT_SECRET": secret})
-    for service in ("auth", "notifications", "benefits", "documents"):
+    for service in ("auth", "notifications", "benefits", "documents", "pension"):
         url = env[f"{service.upper()}_DATABASE_URL"]
         drop_database(url)
         upgrade(service, url)

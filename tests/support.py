@@ -35,7 +35,10 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "DOCUMENTS_DATABASE_URL": f"{PG}/memberspace_test_documents",
         # a request type owned by a test service, plugged in through the hooks
         "DOCUMENTS_EXTERNAL_TYPES": "hooked_statement=reqowner:submitted:auto,"
-                                    "hooked_application=reqowner:draft",
+                                    "hooked_application=reqowner:draft,"
+                                    "career_statement=pension:submitted:auto,"
+                                    "retirement_pension=pension:draft",
+        "PENSION_DATABASE_URL": f"{PG}/memberspace_test_pension",
         "NOTIFICATIONS_SMTP_PORT": "18025",
         "NOTIFICATIONS_PUBLIC_BASE_URL": "https://app.example.mc",
         "GATEWAY_LOGIN_LIMIT_PER_IP": "100000",

@@ -8,6 +8,7 @@ from gateway.routes import (  # noqa: F401
     email,
     mconnect,
     notifications,
+    pension,
     requests,
     system,
 )

@@ -24,7 +24,7 @@ TITLES = {
     "annual_tax_statement": ("Relevé fiscal annuel", "Annual tax statement"),
     "affiliation_certificate": ("Attestation d'affiliation", "Affiliation certificate"),
 }
-EXPORTING_SERVICES = ("auth", "notifications", "benefits", "documents")
+EXPORTING_SERVICES = ("auth", "notifications", "benefits", "documents", "pension")
 
 
 def _label(fr: str, en: str, language: str) -> str:

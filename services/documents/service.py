@@ -76,6 +76,7 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
     auth = ServiceRpc("auth", timeout=20)
     benefits = ServiceRpc("benefits", timeout=20)
     notifications = ServiceRpc("notifications", timeout=20)
+    pension = ServiceRpc("pension", timeout=20)
     owners = AnyServiceRpc(timeout=20)
 
     copy_member = staticmethod(copy_member)
@@ -240,7 +241,8 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
             member = session.get(Member, member_id)
         kind = self.kinds.get(req.type)
         if kind is not None and kind.service:  # the owner writes it to storage itself
-            made = self.remote(kind.service, "produce_result", registry.view(req))
+            made = self.remote(kind.service, "produce_result",
+                               registry.view(req) | {"member_id": req.member_id})
             return None, made["content_type"], made
         if req.type == "data_access":
             def fetch(service: str) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,8 @@ MAX_CHILDREN = 20
 MAX_YEARS_RAISED = 16
 EARLIEST_DATE = date(1900, 1, 1)
 
+MEMO_LIMIT = 100_000  # figures remembered per Parameters (a simulation asks ~10,000)
+
 ZERO = Decimal(0)
 ONE = Decimal(1)
 CENT = Decimal("0.01")
@@ -98,6 +100,14 @@ def _num(value: Decimal) -> str:
 
 def _pct(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f} %"
+
+
+def _shown(value: Decimal, unit: str) -> str:
+    if unit == "rate":
+        return _pct(value)
+    if unit == "flag":
+        return "yes" if value else "no"
+    return f"{_num(value)} {unit}".rstrip()
 
 
 def _month_name(d: date) -> str:
@@ -141,6 +151,7 @@ class Rule:
     quantum: Decimal | None = None
     before_first: str = "error"
     description: str = "held at its last value until a new one is published."
+    back_description: str = ""
 
 
 @dataclass(frozen=True)
@@ -227,6 +238,7 @@ def _parse_rule(raw: Any, where: str) -> Rule:
         quantum=_parse_value(quantum, where) if quantum is not None else None,
         before_first=before_first,
         description=str(raw.get("description", "")),
+        back_description=str(raw.get("back_description", "")),
     )
 
 
@@ -272,6 +284,7 @@ class Parameters:
             self._series[s.name] = s
         self._dates = {n: [e.effective_from for e in s.entries] for n, s in self._series.items()}
         self._rules = dict(rules)
+        self._memo: dict[tuple[str, date], ParamValue] = {}
         for name, rule in self._rules.items():
             needed = [name] + [n for n in (rule.rate, rule.index) if n]
             unknown = [n for n in needed if n not in self._series]
@@ -310,6 +323,15 @@ class Parameters:
         next change of the index for an indexed one) the projection rule applies and the
         figure is marked projected; before the first entry, the rule's `before_first`.
         """
+        key = (name, when)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) > MEMO_LIMIT:
+                self._memo.clear()
+            found = self._memo[key] = self._value_on(name, when)
+        return found
+
+    def _value_on(self, name: str, when: date) -> ParamValue:
         series = self.series(name)
         rule = self.rule(name)
         entries = series.entries
@@ -420,6 +442,8 @@ class Trace:
         self._projected: dict[tuple[str, str], tuple[ParamValue, ParamValue]] = {}
 
     def add(self, pv: ParamValue) -> None:
+        if not pv.projected and pv.entry.effective_from in self._in_force.get(pv.name, ()):
+            return  # already recorded (the common case: one entry used for many months)
         self._order.setdefault(pv.name, None)
         if pv.projected:
             key = (pv.name, pv.kind)
@@ -457,7 +481,7 @@ class Trace:
                                 key=lambda e: e.effective_from):
                 if entry.status == "official":
                     continue
-                shown = _pct(entry.value) if series.unit == "rate" else _num(entry.value) + unit
+                shown = _shown(entry.value, series.unit)
                 wording = "an assumption" if entry.status == "assumption" else "unverified"
                 notes.append(AssumptionNote(
                     name, series.label, entry.status, "entry", entry.value,
@@ -478,7 +502,7 @@ class Trace:
                 else:
                     text = (f"{series.label} is back-projected before its first known value "
                             f"({_num(base.value)}{unit} from {base.effective_from.isoformat()}, "
-                            f"{base.status}): {rule.description}")
+                            f"{base.status}): {rule.back_description or rule.description}")
                 text += (f" Used for dates from {first.on.isoformat()} to {last.on.isoformat()}"
                          f" ({_num(first.value)}{unit} to {_num(last.value)}{unit}). "
                          f"Source of the known value: {base.source}")
@@ -551,13 +575,13 @@ def financial_year(month: date) -> str:
 
 def _month_slices(start: date, end: date) -> Iterator[tuple[date, int, int]]:
     """(first day of month, days covered, days in month) for each month of [start, end]."""
-    month = start.replace(day=1)
-    while month <= end:
-        days_in_month = monthrange(month.year, month.month)[1]
+    year, number = start.year, start.month
+    while (month := date(year, number, 1)) <= end:
+        days_in_month = monthrange(year, number)[1]
         lo = max(start, month)
         hi = min(end, month.replace(day=days_in_month))
         yield month, (hi - lo).days + 1, days_in_month
-        month += relativedelta(months=1)
+        year, number = (year + 1, 1) if number == 12 else (year, number + 1)
 
 
 def _as_date(value: Any) -> date:
@@ -620,8 +644,15 @@ class _EmployeeMonth:
 
 def _employee_months(periods: Iterable[Period | Mapping[str, Any]],
                      since: date | None = None) -> dict[date, _EmployeeMonth]:
+    """Month -> earnings, worked fraction, projected. Shared and cached: do not mutate."""
+    return _employee_months_of(tuple(_periods(periods, EMPLOYEE)), since)
+
+
+@lru_cache(maxsize=128)
+def _employee_months_of(periods: tuple[Period, ...],
+                        since: date | None) -> dict[date, _EmployeeMonth]:
     months: dict[date, _EmployeeMonth] = {}
-    for period in _periods(periods, EMPLOYEE):
+    for period in periods:
         salary = period.monthly_gross_salary or ZERO
         for month, days, days_in_month in _month_slices(period.start, period.end):
             if since is not None and month < since:
@@ -637,8 +668,14 @@ def _self_employed_months(periods: Iterable[Period | Mapping[str, Any]],
                           since: date | None = None) -> dict[date, tuple[int, bool]]:
     """Month -> (class, projected). Two periods in one month: the one covering more days wins
     (a tie goes to the higher class), since a month is contributed once, in one class."""
+    return _self_employed_months_of(tuple(_periods(periods, SELF_EMPLOYED)), since)
+
+
+@lru_cache(maxsize=128)
+def _self_employed_months_of(periods: tuple[Period, ...],
+                             since: date | None) -> dict[date, tuple[int, bool]]:
     best: dict[date, tuple[int, int, bool]] = {}
-    for period in _periods(periods, SELF_EMPLOYED):
+    for period in periods:
         klass = period.contribution_class or 0
         for month, days, _ in _month_slices(period.start, period.end):
             if since is not None and month < since:
@@ -924,8 +961,9 @@ def _earliest(ctx: _Ctx, scheme: str, date_of_birth: date, sex: str,
                   f"the third child had been raised 8 years if later.")
     opens = None
     if scheme == CAR:
-        # the online request opens the month before the birthday of the earliest age
-        opens = birthday(date_of_birth, age).replace(day=1) - relativedelta(months=1)
+        # the online request opens the month before the birthday of the earliest age, i.e.
+        # two months before the earliest date (the 1st of the month after that birthday)
+        opens = earliest - relativedelta(months=2)
     return EarliestDate(scheme, earliest, age, normal, normal_age, rule, reason, opens)
 
 
@@ -1349,19 +1387,25 @@ def _points_line(ctx: _Ctx, scheme: str, accrual: Accrual) -> str:
             f"between {_month_name(first)} and {_month_name(last)}{projected}.")
     if scheme == CAR:
         sample = ctx.pv("car_base_salary", last)
+        cap = _num(ctx.get("car_max_points_per_month", last))
         return head + (
             " Each month's gross salary is divided by the CAR base salary in force that month "
             f"(for instance {_money(sample.value)} in {_month_name(last)}"
-            f"{', projected' if sample.projected else ''}), with at most 4 points a month; "
+            f"{', projected' if sample.projected else ''}), with at most {cap} points a month; "
             "points are added per financial year (1 October to 30 September) and each year's "
             "total is rounded to 2 decimals. A month worked in part counts its salary, and the "
-            "4-point cap, in proportion to the days worked.")
+            "cap, in proportion to the days worked.")
     if scheme == CMRC:
+        ceiling = ctx.pv("cmrc_tranche_a_ceiling", last)
         return head + (
-            " Each month, the salary up to the CMRC ceiling (tranche A) generates 7.87 % and "
-            "the part above, up to 8 times the ceiling (tranche B), 21.59 %; that contribution "
-            "divided by the reference salary (the price of a point) gives the points, totalled "
-            "per calendar year and rounded to 2 decimals. Only months from January 2024 count.")
+            f" Each month, the salary up to the CMRC ceiling ({_money(ceiling.value)} in "
+            f"{_month_name(last)}{', projected' if ceiling.projected else ''}; tranche A) "
+            f"generates {_pct(ctx.get('cmrc_rate_a', last))} and the part above, up to "
+            f"{_num(ctx.get('cmrc_tranche_b_ceiling_multiple', last))} times the ceiling "
+            f"(tranche B), {_pct(ctx.get('cmrc_rate_b', last))}; that contribution divided by "
+            "the reference salary (the price of a point) gives the points, totalled per "
+            "calendar year and rounded to 2 decimals. Only months from "
+            f"{_month_name(cmrc_start(ctx.params))} count.")
     return head + (" Each month contributed in class N earns N points (class 1 to 4); points "
                    "are totalled per calendar year.")
 
@@ -1572,6 +1616,12 @@ class _AssumptionFields(Schema):
                         f"At that date you would be {age}; the retirement age must be between "
                         f"{MIN_RETIREMENT_AGE} and {MAX_RETIREMENT_AGE}.", "out_of_range")]
                     retirement = None
+        if retirement is not None and retirement < self.today.replace(day=1):
+            name = "retirement_date" if has_date else "retirement_age"
+            errors[name] = [_Msg(
+                f"The pension would start on {retirement.isoformat()}, which is past; choose "
+                f"a later age or date.", "in_past")]
+            retirement = None
         stop = data.get("stop_date")
         if stop is not None:
             if retirement is not None and stop >= retirement:

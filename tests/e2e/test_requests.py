@@ -153,6 +153,7 @@ def test_data_access_gathers_every_service(api, member):
     data = api.get(f"/api/v1/requests/{done['id']}/document", member["token"])
     assert data.status_code == 200
     document = json.loads(data.content)
-    assert set(document["parts"]) == {"auth", "notifications", "benefits", "documents"}
+    assert set(document["parts"]) == {"auth", "notifications", "benefits", "documents",
+                                      "pension"}
     assert document["not_gathered"] == []
     assert document["parts"]["auth"]["identity"]["member_id"] == member["member_id"]
