@@ -58,6 +58,14 @@ def dev_keys(var: Path) -> dict[str, str]:
     if not secret.exists():
         generate_secret_file(secret)
         print(f"made a development encryption key: {secret}", flush=True)
+    from services.benefits.wallet import development_apple_config, development_google_config
+
+    wallet = keys / "wallet"
+    if not (wallet / "apple").exists() or not (wallet / "google").exists():
+        development_apple_config(wallet / "apple")
+        development_google_config(wallet / "google")
+        print(f"made development wallet keys (self-signed pass certificate, service-account "
+              f"key): {wallet}", flush=True)
     return {"AUTH_SIGNING_KEY_FILE": str(signing), "BENEFITS_CARD_KEY_FILE": str(card),
             "BENEFITS_SECRET_KEY_FILE": str(secret),
             "BENEFITS_WALLET_DIR": str(keys / "wallet")}

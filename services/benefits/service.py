@@ -32,6 +32,12 @@ class BenefitsSettings(BaseSettings, StorageSettings):
     BENEFITS_CARD_KEY_FILE = fields.String(load_default="var/keys/benefits-card-ed25519.pem")
     BENEFITS_SECRET_KEY_FILE = fields.String(load_default="var/keys/benefits-secrets.key")
     BENEFITS_WALLET_DIR = fields.String(load_default="var/keys/wallet")
+    # production wallet keys; while unset, development keys under BENEFITS_WALLET_DIR
+    BENEFITS_APPLE_PASS_CERT_FILE = fields.String(load_default="")
+    BENEFITS_APPLE_PASS_KEY_FILE = fields.String(load_default="")
+    BENEFITS_APPLE_WWDR_CERT_FILE = fields.String(load_default="")
+    BENEFITS_GOOGLE_ISSUER_ID = fields.String(load_default="")
+    BENEFITS_GOOGLE_KEY_FILE = fields.String(load_default="")
     BENEFITS_PRACTITIONER_LOOKUPS_PER_MINUTE = fields.Integer(
         load_default=30, validate=validate.Range(1, 10000))
     BENEFITS_NEWS_DAYS = fields.Integer(load_default=7, validate=validate.Range(0, 365))
@@ -54,12 +60,37 @@ class Keys(DependencyProvider):
         self.card_key = SigningKey.from_pem_file(settings.BENEFITS_CARD_KEY_FILE)
         self.box = SecretBox.from_file(settings.BENEFITS_SECRET_KEY_FILE)
         self.wallet_dir = Path(settings.BENEFITS_WALLET_DIR)
+        self._settings = settings
+        self._apple = self._google = None
         self.lookups_per_minute = settings.BENEFITS_PRACTITIONER_LOOKUPS_PER_MINUTE
         self.news_days = settings.BENEFITS_NEWS_DAYS
         self._lookups: dict[str, list[float]] = {}
 
     def get_dependency(self, worker_ctx: Any) -> Keys:
         return self
+
+    def apple(self) -> Any:
+        """The pass certificate: production files when configured, else development."""
+        from services.benefits import wallet
+
+        if self._apple is None:
+            s = self._settings
+            self._apple = (wallet.load_apple_config(
+                s.BENEFITS_APPLE_PASS_CERT_FILE, s.BENEFITS_APPLE_PASS_KEY_FILE,
+                s.BENEFITS_APPLE_WWDR_CERT_FILE) if s.BENEFITS_APPLE_PASS_CERT_FILE
+                else wallet.development_apple_config(self.wallet_dir / "apple"))
+        return self._apple
+
+    def google(self) -> Any:
+        from services.benefits import wallet
+
+        if self._google is None:
+            s = self._settings
+            self._google = (wallet.load_google_config(
+                s.BENEFITS_GOOGLE_ISSUER_ID, s.BENEFITS_GOOGLE_KEY_FILE)
+                if s.BENEFITS_GOOGLE_KEY_FILE
+                else wallet.development_google_config(self.wallet_dir / "google"))
+        return self._google
 
     def allow_lookup(self, caller: str) -> None:
         """A sliding minute per calling system, so a leaked caller cannot sweep codes."""
@@ -142,10 +173,8 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
                                 for b in view["beneficiaries"]),
             qr_payload=view["qr_payload"])
         if kind == "google":
-            config = wallet.development_google_config(self.keys.wallet_dir / "google")
-            return {"save_url": wallet.google_save_url(card, config)}
-        config = wallet.development_apple_config(self.keys.wallet_dir / "apple")
-        data = wallet.build_pkpass(card, config)
+            return {"save_url": wallet.google_save_url(card, self.keys.google())}
+        data = wallet.build_pkpass(card, self.keys.apple())
         if len(data) > WALLET_PASS_CAP:
             raise RuntimeError("the pass grew past its cap")
         return {"pkpass": base64.b64encode(data).decode(),
