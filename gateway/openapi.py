@@ -15,7 +15,7 @@ from gateway.schemas import Problem
 API_VERSION = "1.0.0"
 REQUEST_ID_PARAMETER = {
     "name": "X-Request-ID", "in": "header", "required": False,
-    "schema": {"type": "string", "maxLength": 128},
+    "schema": {"type": "string", "maxLength": 100},
     "description": "Echoed back; follows the request through every service's logs.",
 }
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")

@@ -22,7 +22,7 @@ from services.kit.logging import get_logger
 
 log = get_logger(__name__)
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")  # fits every log and audit column
 
 
 def request_id_from(request: Request) -> str:

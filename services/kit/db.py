@@ -80,7 +80,7 @@ def record_audit(session: Session, context: CallContext, action: str, *,
             member_id=member_id,
             action=action,
             details=details or {},
-            correlation_id=context.correlation_id,
+            correlation_id=(context.correlation_id or "")[:100] or None,
         )
     )
 

@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -22,6 +23,14 @@ from services.pension.models import CareerPeriod, Member
 
 REQUIRED_DOCUMENTS = json.loads(
     (Path(__file__).parent / "data" / "required_documents.json").read_text())["schemes"]
+MONACO = ZoneInfo("Europe/Monaco")
+
+
+def monaco_today() -> dt.date:
+    """Business dates are Monaco's (docs/api-conventions.md)."""
+    return dt.datetime.now(MONACO).date()
+
+
 SCHEMES_OF_KIND = {"employee": ("CAR", "CMRC"), "self_employed": ("CARTI",)}
 
 
@@ -86,7 +95,7 @@ def career_view(session: DbSession, member_id: str) -> dict[str, Any]:
     _member, periods = member_and_periods(session, member_id)
     rows = session.scalars(sa.select(CareerPeriod).where(
         CareerPeriod.member_id == member_id).order_by(CareerPeriod.start)).all()
-    today = dt.date.today()
+    today = monaco_today()
     schemes = {}
     for scheme, points in (("CAR", rules.car_points(periods)),
                            ("CMRC", rules.cmrc_points(periods)),
@@ -157,7 +166,7 @@ def check_submission(session: DbSession, member_id: str, request_type: str, para
     """What is still missing before an application can be submitted."""
     if request_type != "retirement_pension":
         return []
-    today = today or dt.date.today()
+    today = today or monaco_today()
     member, periods = member_and_periods(session, member_id)
     missing: list[str] = []
     p = ApplicationParams().load(params or {})

@@ -55,6 +55,16 @@ def test_request_id_is_echoed_and_followed_into_the_services(api, suite):
     assert len(generated) >= 16
     bad = api.get("/api/v1/me", headers={"X-Request-ID": "no spaces <allowed>"})
     assert bad.headers["X-Request-ID"] != "no spaces <allowed>"
+    too_long = "0" * 128
+    assert api.get("/health/live", headers={"X-Request-ID": too_long}
+                   ).headers["X-Request-ID"] != too_long
+
+
+def test_a_long_request_id_never_breaks_an_audited_change(api, suite):
+    token = api.login("123456-03091985", "Azur#718")["access_token"]
+    r = api.request("PUT", "/api/v1/me/notification-preferences", token,
+                    headers={"X-Request-ID": "0" * 100}, json={"email": {}})
+    assert r.status_code == 200, r.text
 
 
 def test_health(api, suite):
