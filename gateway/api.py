@@ -53,6 +53,10 @@ class Route:
     max_body: int = JSON_BODY_LIMIT
     idempotent: bool = False
     rate_limit: str | None = None  # name of a per-client-address limit (settings)
+    # long lists whose items the service shapes field by field: only the answer's
+    # top-level keys are filtered against the schema (a full nested dump costs a fifth
+    # of the gateway's time on a 50-item page)
+    light_dump: bool = False
     name: str = field(default="")
 
 
@@ -169,6 +173,11 @@ def _schema(schema_cls: type[Schema]) -> Schema:
     return schema_cls()
 
 
+@functools.cache
+def _declared(schema_cls: type[Schema]) -> frozenset[str]:
+    return frozenset(f.data_key or name for name, f in _schema(schema_cls).fields.items())
+
+
 def render(route: Route, result: Any) -> Response:
     if isinstance(result, Response):
         return result
@@ -177,7 +186,13 @@ def render(route: Route, result: Any) -> Response:
         result, status, headers = (*result, None)[:3]
     if status == 204 or result is None:
         return Response(status=204 if result is None else status, headers=headers)
-    payload = _schema(route.response).dump(result) if route.response else result
+    if route.response is None:
+        payload = result
+    elif route.light_dump and isinstance(result, dict):
+        declared = _declared(route.response)
+        payload = {k: v for k, v in result.items() if k in declared}
+    else:
+        payload = _schema(route.response).dump(result)
     return json_response(payload, status, headers)
 
 

@@ -294,6 +294,7 @@ def _ledger(call: Call, method: str, columns: tuple[str, ...], filename: str) ->
 
 
 @route("GET", "/api/v1/me/refunds", access=MEMBER, query=LedgerQuery, response=RefundPage,
+       light_dump=True,
        summary="Health-care refunds of the last 18 months (?format=csv for the whole "
                "selection)", tags=("payments",), problems=((422, "validation_failed"),))
 def refunds(call: Call) -> Any:
@@ -301,6 +302,7 @@ def refunds(call: Call) -> Any:
 
 
 @route("GET", "/api/v1/me/payments", access=MEMBER, query=LedgerQuery, response=PaymentPage,
+       light_dump=True,
        summary="Benefit payments of the last 18 months (?format=csv for the whole "
                "selection)", tags=("payments",), problems=((422, "validation_failed"),))
 def payments(call: Call) -> Any:

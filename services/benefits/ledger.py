@@ -215,10 +215,11 @@ def _listing(session: DbSession, model: Any, date_col: Any, amount_cols: list[An
         conditions.append(date_col <= q["date_to"])
     table = model.__table__
     order = (date_col.desc(), model.id.desc())
+    db = session.connection()  # Core rows: no ORM compile step on this hot path
     if not q["cursor"]:
         # the first page and the selection's totals in one query (window aggregates
         # see every matching row before the LIMIT)
-        rows = session.execute(
+        rows = db.execute(
             sa.select(table, sa.func.count().over().label("_count"),
                       *[sa.func.coalesce(sa.func.sum(c).over(), 0).label(f"_sum_{c.key}")
                         for c in amount_cols])
@@ -227,10 +228,10 @@ def _listing(session: DbSession, model: Any, date_col: Any, amount_cols: list[An
                                          for c in amount_cols)]
                       if rows else [0, *(0 for _ in amount_cols)])
     else:
-        totals_row = session.execute(sa.select(sa.func.count(), *[
+        totals_row = db.execute(sa.select(sa.func.count(), *[
             sa.func.coalesce(sa.func.sum(c), 0) for c in amount_cols]).where(*conditions)).one()
         day, record_id = _after(q["cursor"])
-        rows = session.execute(
+        rows = db.execute(
             sa.select(table).where(*conditions, sa.tuple_(date_col, model.id) <
                                    sa.tuple_(day, record_id))
             .order_by(*order).limit(q["limit"] + 1)).all()
