@@ -57,6 +57,9 @@ class Route:
     # top-level keys are filtered against the schema (a full nested dump costs a fifth
     # of the gateway's time on a 50-item page)
     light_dump: bool = False
+    # a body the route parses itself (multipart), described for the OpenAPI document
+    openapi_body: dict[str, Any] | None = None
+    idempotency_header: bool = False  # handled by the route itself
     name: str = field(default="")
 
 

@@ -70,7 +70,7 @@ def _operation(route: Route) -> dict[str, Any]:
         "responses": responses,
         "parameters": [*params, REQUEST_ID_PARAMETER],
     }
-    if route.idempotent:
+    if route.idempotent or route.idempotency_header:
         operation["parameters"].append({
             "name": "Idempotency-Key", "in": "header", "required": False,
             "schema": {"type": "string", "maxLength": 255},
@@ -80,6 +80,8 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.body is not None:
         operation["requestBody"] = {
             "required": True, "content": {"application/json": {"schema": route.body}}}
+    elif route.openapi_body is not None:
+        operation["requestBody"] = {"required": True, "content": route.openapi_body}
     operation["security"] = ([{"bearerAuth": []}, {"cookieAuth": []}]
                              if route.access in (MEMBER, AGENT) else [])
     return operation

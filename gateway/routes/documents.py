@@ -200,6 +200,15 @@ def put_quarantine(store: Storage, upload: Upload, member_id: str) -> str:
 
 
 @route("POST", "/api/v1/documents", access=MEMBER, response=Document, status=201,
+       idempotency_header=True, openapi_body={"multipart/form-data": {"schema": {
+           "type": "object", "required": ["file", "category"],
+           "properties": {
+               "file": {"type": "string", "format": "binary",
+                        "description": "PDF, JPEG or PNG, at most 10 MB"},
+               "category": {"type": "string", "enum": [
+                   "medical_certificate", "proof_of_address", "bank_details",
+                   "pension_supporting_document", "identity_document", "other"]},
+               "request_id": {"type": "string", "format": "uuid"}}}}},
        summary="Send a document (multipart/form-data: `file`, `category`, optional "
                "`request_id`); PDF, JPEG or PNG recognised by content; `Idempotency-Key` "
                "makes a retried upload keep one document",

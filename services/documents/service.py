@@ -164,7 +164,7 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
 
     # -- agents and internal systems --------------------------------------------------------
     @rpc
-    def agent_queue(self, status: str | None = "submitted", cursor: str | None = None,
+    def agent_queue(self, status: str | None = None, cursor: str | None = None,
                     limit: int = 20) -> dict:
         with self.db.transaction() as tx:
             page = registry.listing(tx.session, member_id=None, status=status, cursor=cursor,
@@ -201,13 +201,28 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
 
     def _process_one(self) -> bool:
         automatic = [t.name for t in self.kinds.values() if t.automatic]
+        last = sa.select(RequestEvent.from_status).where(
+            RequestEvent.request_id == Request.id).order_by(
+            RequestEvent.id.desc()).limit(1).scalar_subquery()
         with self.db.transaction() as tx:
+            # new ones, and those the member answered after we asked for information
             req = tx.session.scalar(sa.select(Request).where(
-                Request.status == "submitted", Request.type.in_(automatic))
-                .order_by(Request.created_at).limit(1).with_for_update(skip_locked=True))
+                Request.type.in_(automatic),
+                sa.or_(Request.status == "submitted",
+                       sa.and_(Request.status == "in_progress",
+                               last == "needs_information")))
+                .order_by(Request.updated_at).limit(1).with_for_update(skip_locked=True))
             if req is None:
                 return False
-            registry.record(tx, req, "in_progress")
+            if req.status == "submitted":
+                registry.record(tx, req, "in_progress")
+            else:  # mark it taken, so that another worker does not pick it too
+                req.updated_at = dt.datetime.now(dt.UTC)
+                tx.session.add(RequestEvent(request_id=req.id, actor_type="system",
+                                            from_status="in_progress",
+                                            to_status="in_progress",
+                                            note="Produced again after your reply.",
+                                            at=req.updated_at))
             request_id, member_id = req.id, req.member_id
         try:
             self._complete(request_id, member_id)

@@ -157,3 +157,18 @@ def test_data_access_gathers_every_service(api, member):
                                       "pension"}
     assert document["not_gathered"] == []
     assert document["parts"]["auth"]["identity"]["member_id"] == member["member_id"]
+
+
+def test_an_automatic_request_is_produced_again_after_the_reply(api, rpc, member):
+    r = create(api, member["token"], "certificate_of_rights")  # no card yet: cannot be made
+    asked = wait_status(api, member["token"], r.json()["id"], "needs_information")
+    assert "agent" in asked["history"][-1]["note"]
+    number = member["subscriptions"][0]["registration_number"]
+    rpc.benefits.issue_card(member["member_id"], {
+        "registration_number": number, "rights_status": "open",
+        "valid_from": "2026-01-01", "valid_until": "2027-12-31"})
+    replied = api.post(f"/api/v1/requests/{r.json()['id']}/reply", member["token"],
+                       json={"message": "My card has been issued now."})
+    assert replied.json()["status"] == "in_progress"
+    done = wait_status(api, member["token"], r.json()["id"], "completed")
+    assert done["has_document"] is True
