@@ -178,9 +178,10 @@ def test_sweeper_publishes_what_a_crash_left_behind(containers, capture, engine)
 def test_broker_outage_keeps_the_event_for_later(test_env, capture, engine):
     envelope = build_envelope("kitprobe.happened", {"marker": "outage"}, member_id=None,
                               correlation_id=None)
-    with engine.begin() as conn:
-        conn.execute(outbox.insert().values(id=envelope["event_id"],
-                                            event_type=envelope["type"], payload=envelope))
+    with engine.begin() as conn:  # dated ahead, so the probe service's sweeper leaves it
+        conn.execute(outbox.insert().values(
+            id=envelope["event_id"], event_type=envelope["type"], payload=envelope,
+            created_at=sa.func.now() + sa.text("interval '1 hour'")))
     down = OutboxRelay(engine, "amqp://guest:guest@127.0.0.1:1/")
     down.publisher.retry = False
     assert down.publish_ids([envelope["event_id"]]) == 0
