@@ -60,10 +60,6 @@ def upsert_member(session: DbSession, identity: dict[str, Any]) -> None:
     remember_numbers(session, member.member_id, member.subscriptions)
 
 
-def members_copy_empty(session: DbSession) -> bool:
-    return session.query(Member).first() is None
-
-
 def erase_member(session: DbSession, member_id: str) -> None:
     from services.benefits.models import (
         Beneficiary,

@@ -13,11 +13,12 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.benefits import cards, imports, ledger, profiles
+from services.benefits.models import Member
 from services.benefits.secrets_box import SecretBox
 from services.kit.config import BaseSettings, Settings, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
-from services.kit.directory import MemberCatchUp, MemberCopyHandlers
+from services.kit.directory import MemberCopyHandlers
 from services.kit.errors import TooManyRequests
 from services.kit.health import HealthEntrypoints
 from services.kit.keys import SigningKey
@@ -111,8 +112,8 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
     keys = Keys()
     storage = StorageProvider("feeds")
     settings = Settings()
-    catch_up = MemberCatchUp("db", profiles.members_copy_empty, profiles.upsert_member)
 
+    member_model = Member
     copy_member = staticmethod(profiles.upsert_member)
     erase_member = staticmethod(profiles.erase_member)
 

@@ -16,7 +16,7 @@ from services.documents.models import Member, Request, RequestEvent
 from services.kit.config import BaseSettings, Settings, Url, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
-from services.kit.directory import MemberCatchUp, MemberCopyHandlers
+from services.kit.directory import MemberCopyHandlers
 from services.kit.errors import NotFound, ServiceError
 from services.kit.health import HealthEntrypoints
 from services.kit.logging import get_logger
@@ -60,10 +60,6 @@ def erase_requests(session: Any, member_id: str) -> None:
     session.execute(sa.delete(Member).where(Member.member_id == member_id))
 
 
-def members_copy_empty(session: Any) -> bool:
-    return session.scalar(sa.select(sa.func.count()).select_from(Member)) == 0
-
-
 class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
     name = "documents"
     settings_schema = DocumentsSettings
@@ -72,13 +68,13 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
     db = Database("DOCUMENTS_DATABASE_URL")
     storage = StorageProvider("quarantine", "documents", "forms")
     settings = Settings()
-    catch_up = MemberCatchUp("db", members_copy_empty, copy_member)
     auth = ServiceRpc("auth", timeout=20)
     benefits = ServiceRpc("benefits", timeout=20)
     notifications = ServiceRpc("notifications", timeout=20)
     pension = ServiceRpc("pension", timeout=20)
     owners = AnyServiceRpc(timeout=20)
 
+    member_model = Member
     copy_member = staticmethod(copy_member)
 
     def erase_member(self, session: Any, member_id: str) -> None:

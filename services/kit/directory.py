@@ -7,13 +7,11 @@ through `auth.list_members` once, so it knows everyone who existed before it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ServiceRpcProxy
-from sqlalchemy.orm import Session
 
 from services.kit.handlers import on_event
 from services.kit.logging import get_logger
@@ -22,11 +20,11 @@ log = get_logger(__name__)
 
 
 class MemberCatchUp(DependencyProvider):
-    def __init__(self, database_attr: str, needed: Callable[[Session], bool],
-                 apply: Callable[[Session, dict[str, Any]], None]):
+    """Fills the service's copy (its `member_model`, through its `copy_member` hook)
+    when that copy is empty; the service's `Database` is its `db` attribute."""
+
+    def __init__(self, database_attr: str = "db"):
         self.database_attr = database_attr
-        self.needed = needed
-        self.apply = apply
 
     def start(self) -> None:
         self._thread = self.container.spawn_managed_thread(self._run)
@@ -42,8 +40,9 @@ class MemberCatchUp(DependencyProvider):
 
     def _run(self) -> None:
         database = self._database()
+        service = self.container.service_cls
         with database.sessionmaker() as session:
-            if not self.needed(session):
+            if session.query(service.member_model).first() is not None:
                 return
         config = {"AMQP_URI": self.container.config["AMQP_URI"], "serializer": "json"}
         cursor, total = None, 0
@@ -54,7 +53,7 @@ class MemberCatchUp(DependencyProvider):
                         page = auth.list_members(cursor, 500)
                         with database.sessionmaker() as session, session.begin():
                             for identity in page["items"]:
-                                self.apply(session, identity)
+                                service.copy_member(session, identity)
                         total += len(page["items"])
                         cursor = page["next_cursor"]
                         if cursor is None:
@@ -71,9 +70,12 @@ class MemberCatchUp(DependencyProvider):
 class MemberCopyHandlers:
     """auth's identity events applied to a service's own read-only copy.
 
-    A service mixes this in and names its two hooks as static methods:
-    `copy_member(session, identity)` and `erase_member(session, member_id)`.
+    A service mixes this in, names its copy's table (`member_model`) and its two hooks:
+    `copy_member(session, identity)` and `erase_member(session, member_id)`. An empty
+    copy is filled from auth's listing when the service starts.
     """
+
+    catch_up = MemberCatchUp()
 
     @on_event("auth", "member_created")
     def member_created(self, tx: Any, envelope: dict) -> None:

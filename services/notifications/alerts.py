@@ -51,10 +51,6 @@ def upsert_member(session: DbSession, identity: dict[str, Any]) -> None:
     member.updated_at = now()
 
 
-def members_copy_empty(session: DbSession) -> bool:
-    return session.scalar(sa.select(sa.func.count()).select_from(Member)) == 0
-
-
 def erase_member(session: DbSession, member_id: str) -> None:
     from services.notifications.models import Email
 

@@ -11,12 +11,13 @@ from nameko.timer import timer
 from services.kit.config import BaseSettings, Url, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
-from services.kit.directory import MemberCatchUp, MemberCopyHandlers
+from services.kit.directory import MemberCopyHandlers
 from services.kit.handlers import on_event
 from services.kit.health import HealthEntrypoints
 from services.kit.rpc import rpc
 from services.notifications import alerts, mail
 from services.notifications.mailer import SmtpSettings
+from services.notifications.models import Member
 from services.notifications.rendering import Renderer
 
 
@@ -57,8 +58,8 @@ class NotificationsService(HealthEntrypoints, MemberCopyHandlers):
     context = RequestContext()
     db = Database("NOTIFICATIONS_DATABASE_URL")
     channels = Channels()
-    catch_up = MemberCatchUp("db", alerts.members_copy_empty, alerts.upsert_member)
 
+    member_model = Member
     copy_member = staticmethod(alerts.upsert_member)
     erase_member = staticmethod(alerts.erase_member)
 

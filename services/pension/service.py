@@ -10,7 +10,7 @@ from typing import Any
 from services.kit.config import BaseSettings, Settings, Url, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
-from services.kit.directory import MemberCatchUp, MemberCopyHandlers
+from services.kit.directory import MemberCopyHandlers
 from services.kit.errors import NotFound, ValidationFailed
 from services.kit.health import HealthEntrypoints
 from services.kit.offload import off_loop
@@ -40,10 +40,6 @@ def erase_member(session: Any, member_id: str) -> None:
     session.query(Member).filter(Member.member_id == member_id).delete()
 
 
-def members_copy_empty(session: Any) -> bool:
-    return session.query(Member).first() is None
-
-
 def _simulate(inputs: rules.SimulationInputs) -> dict[str, Any]:
     return rules.simulate(inputs).as_dict()
 
@@ -56,8 +52,8 @@ class PensionService(HealthEntrypoints, MemberCopyHandlers):
     db = Database("PENSION_DATABASE_URL")
     storage = StorageProvider("documents")
     settings = Settings()
-    catch_up = MemberCatchUp("db", members_copy_empty, copy_member)
 
+    member_model = Member
     copy_member = staticmethod(copy_member)
     erase_member = staticmethod(erase_member)
 
