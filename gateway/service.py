@@ -61,6 +61,11 @@ class Networks(fields.String):
             raise ValidationError(f"comma-separated addresses or CIDR blocks: {exc}") from None
 
 
+def address_limit(attempts: int, window: int) -> tuple[fields.Integer, fields.Integer]:
+    return (fields.Integer(load_default=attempts, validate=validate.Range(1, 100000)),
+            fields.Integer(load_default=window, validate=validate.Range(1, 86400)))
+
+
 class GatewaySettings(BaseSettings, StorageSettings, DocumentsUploadSettings):
     WEB_SERVER_ADDRESS = fields.String(
         load_default="127.0.0.1:8000",
@@ -77,22 +82,11 @@ class GatewaySettings(BaseSettings, StorageSettings, DocumentsUploadSettings):
     GATEWAY_COOKIE_DOMAIN = fields.String(load_default="")
     GATEWAY_CORS_ORIGINS = CommaList(load_default=[])
     GATEWAY_TRUSTED_PROXIES = Networks(load_default=[])
-    GATEWAY_LOGIN_LIMIT_PER_IP = fields.Integer(load_default=300,
-                                                validate=validate.Range(1, 100000))
-    GATEWAY_LOGIN_LIMIT_WINDOW = fields.Integer(load_default=600,
-                                                validate=validate.Range(1, 86400))
-    GATEWAY_FORGOT_LIMIT_PER_IP = fields.Integer(load_default=60,
-                                                 validate=validate.Range(1, 100000))
-    GATEWAY_FORGOT_LIMIT_WINDOW = fields.Integer(load_default=600,
-                                                 validate=validate.Range(1, 86400))
-    GATEWAY_CARD_STATUS_LIMIT_PER_IP = fields.Integer(load_default=120,
-                                                      validate=validate.Range(1, 100000))
-    GATEWAY_CARD_STATUS_LIMIT_WINDOW = fields.Integer(load_default=60,
-                                                      validate=validate.Range(1, 86400))
-    GATEWAY_SIMULATION_LIMIT_PER_IP = fields.Integer(load_default=60,
-                                                     validate=validate.Range(1, 100000))
-    GATEWAY_SIMULATION_LIMIT_WINDOW = fields.Integer(load_default=60,
-                                                     validate=validate.Range(1, 86400))
+    # per client address: attempts allowed in a window of seconds (a route's rate_limit)
+    GATEWAY_LOGIN_LIMIT_PER_IP, GATEWAY_LOGIN_LIMIT_WINDOW = address_limit(300, 600)
+    GATEWAY_FORGOT_LIMIT_PER_IP, GATEWAY_FORGOT_LIMIT_WINDOW = address_limit(60, 600)
+    GATEWAY_CARD_STATUS_LIMIT_PER_IP, GATEWAY_CARD_STATUS_LIMIT_WINDOW = address_limit(120, 60)
+    GATEWAY_SIMULATION_LIMIT_PER_IP, GATEWAY_SIMULATION_LIMIT_WINDOW = address_limit(60, 60)
     GATEWAY_WEB_APP_URL = Url(("http", "https"), load_default="http://127.0.0.1:8000/")
     GATEWAY_MOBILE_REDIRECT_URL = fields.String(load_default="memberspace://mconnect")
 
