@@ -125,7 +125,7 @@ def patch_profile(call: Call) -> Any:
     changes = dict(call.body)
     language = changes.pop("language", None)
     if changes:  # the whole change is checked before any part of it is applied
-        call.services.benefits.validate_profile_changes(changes)
+        call.services.benefits.validate_profile_changes(call.member_id, changes)
     if language:
         call.services.auth.set_language(call.member_id, language)
     if changes:

@@ -102,21 +102,29 @@ def profile_view(session: DbSession, box: SecretBox, member_id: str) -> dict[str
     }
 
 
-def validate_changes(changes: Any) -> dict[str, Any]:
+def validate_changes(changes: Any, stored: Profile | None = None) -> dict[str, Any]:
+    """Every rule, including those that need what is stored, so that a caller can
+    check a whole change before applying any part of it."""
     if not isinstance(changes, dict):
         raise ValidationFailed.of([FieldError("body", "invalid", "Expected an object.")])
     try:
-        return ProfileChangeSchema().load(changes)
+        data = ProfileChangeSchema().load(changes)
     except ValidationError as exc:
         raise ValidationFailed.of(marshmallow_errors(exc.messages)) from None
+    forwarding = data.get("forward_to_insurer", stored.forward_to_insurer if stored else False)
+    insurer = data.get("insurer_name", stored.insurer_name if stored else None)
+    if forwarding and not insurer:
+        raise ValidationFailed.of([FieldError("insurer_name", "required",
+                                              "Name the complementary insurer.")])
+    return data
 
 
 def update_profile(tx: UnitOfWork, box: SecretBox, member_id: str,
                    changes: Any) -> dict[str, Any]:
-    data = validate_changes(changes)
     if tx.session.get(Member, member_id) is None:
         raise NotFound("No such member.", code="member_not_found")
     profile = tx.session.get(Profile, member_id)
+    data = validate_changes(changes, profile)
     if profile is None:
         profile = Profile(member_id=member_id, mail_channel="email", forward_to_insurer=False)
         tx.session.add(profile)
@@ -127,9 +135,6 @@ def update_profile(tx: UnitOfWork, box: SecretBox, member_id: str,
                                                               a["country"])
     for name, value in data.items():
         setattr(profile, name, value)
-    if profile.forward_to_insurer and not profile.insurer_name:
-        raise ValidationFailed.of([FieldError("insurer_name", "required",
-                                              "Name the complementary insurer.")])
     profile.updated_at = dt.datetime.now(dt.UTC)
     tx.audit("profile.changed", member_id=member_id,
              details={"fields": sorted(changes)})

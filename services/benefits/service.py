@@ -13,7 +13,7 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.benefits import cards, imports, ledger, profiles
-from services.benefits.models import Member
+from services.benefits.models import Member, Profile
 from services.benefits.secrets_box import SecretBox
 from services.kit.config import BaseSettings, Settings, database_url_field
 from services.kit.context import RequestContext
@@ -124,8 +124,9 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
             return profiles.profile_view(session, self.keys.box, member_id)
 
     @rpc
-    def validate_profile_changes(self, changes: dict) -> dict:
-        profiles.validate_changes(changes)
+    def validate_profile_changes(self, member_id: str, changes: dict) -> dict:
+        with self.db.read() as session:
+            profiles.validate_changes(changes, session.get(Profile, member_id))
         return {"valid": True}
 
     @rpc

@@ -71,6 +71,11 @@ def test_profile_patch_is_checked_whole_then_split(api, suite, rpc):
     forwarding = api.request("PATCH", "/api/v1/me/profile", token,
                              json={"forward_to_insurer": True})
     assert_problem(forwarding, 422, "validation_failed")
+    # checked whole before any part applies: the language stays as it was
+    half = api.request("PATCH", "/api/v1/me/profile", token,
+                       json={"language": "fr", "forward_to_insurer": True})
+    assert_problem(half, 422, "validation_failed")
+    assert api.get("/api/v1/me", token).json()["language"] == "en"
 
 
 def test_card_qr_payload_verifies_offline_and_renewal_revokes(api, suite, rpc, marie):
