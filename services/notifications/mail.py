@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session as DbSession
 
 from services.kit.logging import get_logger
 from services.notifications.mailer import (
+    MailSession,
     RenderedEmail,
     SendError,
     SmtpSettings,
     backoff_seconds,
-    send,
 )
 from services.notifications.models import Email
 from services.notifications.rendering import Renderer
@@ -42,25 +42,33 @@ def queue(session: DbSession, renderer: Renderer, *, to: str, member_id: str | N
     return email
 
 
-def deliver_due(engine: Engine, smtp: SmtpSettings, batch: int = 20) -> int:
-    """Send what is due; safe on several instances (rows are locked, others skipped)."""
+def deliver_due(engine: Engine, smtp: SmtpSettings, batch: int = 50,
+                max_batches: int = 10) -> int:
+    """Send what is due, over one SMTP connection; safe on several instances (rows are
+    locked, others skipped). Each batch is its own transaction, so what was sent is
+    recorded as sent batch by batch; a full batch is followed by the next one, up to
+    `max_batches` a call (the timer calls again a second later)."""
     done = 0
-    with DbSession(engine) as session, session.begin():
-        due = session.scalars(
-            sa.select(Email).where(Email.state == "queued",
-                                   Email.next_attempt_at <= sa.func.now())
-            .order_by(Email.next_attempt_at).limit(batch)
-            .with_for_update(skip_locked=True)).all()
-        for email in due:
-            _deliver(email, smtp)
-            done += 1
+    with MailSession(smtp) as mail_session:
+        for _ in range(max_batches):
+            with DbSession(engine) as session, session.begin():
+                due = session.scalars(
+                    sa.select(Email).where(Email.state == "queued",
+                                           Email.next_attempt_at <= sa.func.now())
+                    .order_by(Email.next_attempt_at).limit(batch)
+                    .with_for_update(skip_locked=True)).all()
+                for email in due:
+                    _deliver(email, mail_session)
+                done += len(due)
+            if len(due) < batch:
+                break
     return done
 
 
-def _deliver(email: Email, smtp: SmtpSettings) -> None:
+def _deliver(email: Email, mail_session: MailSession) -> None:
     email.attempts += 1
     try:
-        email.message_id = send(smtp, email.to_address, RenderedEmail(
+        email.message_id = mail_session.send(email.to_address, RenderedEmail(
             email.subject, email.body_text or "", email.body_html or ""))
     except SendError as exc:
         email.last_error = str(exc)[:500]

@@ -1,8 +1,11 @@
 """E-mails sent over SMTP, with failures sorted into "retry later" and "give up".
 
 Plain smtplib: in the service eventlet's monkey patching makes its sockets
-cooperative, so a slow server only holds the worker that sends. One connection per
-message keeps the code simple; the volume is a few messages per member and month.
+cooperative, so a slow server only holds the worker that sends. A `MailSession`
+sends a batch over one SMTP connection (a connection, its greeting and TLS cost more
+than a message); after a connection failure the next message opens a new one. The
+TLS context (loading the system's CA certificates takes tens of milliseconds of CPU)
+is made once per process, and only when TLS is configured.
 
 Nothing here logs, and no error text carries a message's content: bodies hold
 one-time tokens (password reset, e-mail validation). A `SendError` holds only the
@@ -12,6 +15,7 @@ server's reply or the connection problem, short enough for the e-mail's record.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import smtplib
 import ssl
 import uuid
@@ -89,70 +93,111 @@ def build_message(settings: SmtpSettings, to: str, email: RenderedEmail,
 
 
 def send(settings: SmtpSettings, to: str, email: RenderedEmail) -> str:
-    """Send one e-mail and return its Message-ID header (with its angle brackets).
+    """Send one e-mail over a connection of its own; see `MailSession.send`."""
+    with MailSession(settings) as session:
+        return session.send(to, email)
 
-    The Message-ID uses the sender's domain, as receiving filters expect. Raises
-    SendError.
-    """
-    recipient = parseaddr(to)[1]
-    if "@" not in recipient:
-        raise SendError("the recipient is not an e-mail address", permanent=True)
-    sender = parseaddr(settings.sender)[1]
-    try:
-        message = build_message(settings, to, email, sender.rpartition("@")[2])
-    except (ValueError, TypeError) as exc:
-        raise SendError(f"cannot build the message: {type(exc).__name__}",
-                        permanent=True) from None
 
-    try:
-        client = _connect(settings)
-    except smtplib.SMTPResponseException as exc:
-        raise SendError(f"{settings.host}:{settings.port} answered {_reply(exc)}",
-                        permanent=False, code=exc.smtp_code) from None
-    except (smtplib.SMTPException, OSError) as exc:
-        raise SendError(f"cannot use {settings.host}:{settings.port}: {_problem(exc)}",
-                        permanent=False) from None
-    try:
-        refused = client.send_message(message, from_addr=sender, to_addrs=[recipient])
-    except smtplib.SMTPRecipientsRefused as exc:
-        code, text = next(iter(exc.recipients.values()), (0, b""))
-        raise SendError(f"recipient refused: {code} {_text(text)}",
-                        permanent=code >= 500, code=code) from None
-    except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-        what = "sender" if isinstance(exc, smtplib.SMTPSenderRefused) else "message"
-        raise SendError(f"{what} refused: {_reply(exc)}",
-                        permanent=exc.smtp_code >= 500, code=exc.smtp_code) from None
-    except smtplib.SMTPNotSupportedError:
-        # the address needs SMTPUTF8 and this server lacks it: it never will have it
-        raise SendError("the server cannot take this address (no SMTPUTF8)",
-                        permanent=True) from None
-    except smtplib.SMTPResponseException as exc:
-        raise SendError(f"server answered {_reply(exc)}", permanent=False,
-                        code=exc.smtp_code) from None
-    except (smtplib.SMTPException, OSError) as exc:
-        raise SendError(f"sending failed: {_problem(exc)}", permanent=False) from None
-    finally:
-        _close(client)
-    if refused:  # only possible with several recipients; kept for safety
-        code, text = next(iter(refused.values()))
-        raise SendError(f"recipient refused: {code} {_text(text)}",
-                        permanent=code >= 500, code=code)
-    return str(message["Message-ID"])
+class MailSession:
+    """Messages sent one after the other over one SMTP connection, opened at the first
+    message and closed (QUIT) at the end of the `with` block.
+
+    A refused message leaves the session usable (smtplib resets the transaction); a
+    connection problem closes it and the next message connects again, so one broken
+    connection costs at most the message it was carrying (kept for a retry)."""
+
+    def __init__(self, settings: SmtpSettings):
+        self.settings = settings
+        self.client: smtplib.SMTP | None = None
+
+    def __enter__(self) -> MailSession:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.client is not None:
+            client, self.client = self.client, None
+            _close(client)
+
+    def send(self, to: str, email: RenderedEmail) -> str:
+        """Send one e-mail and return its Message-ID header (with its angle brackets).
+
+        The Message-ID uses the sender's domain, as receiving filters expect. Raises
+        SendError.
+        """
+        settings = self.settings
+        recipient = parseaddr(to)[1]
+        if "@" not in recipient:
+            raise SendError("the recipient is not an e-mail address", permanent=True)
+        sender = parseaddr(settings.sender)[1]
+        try:
+            message = build_message(settings, to, email, sender.rpartition("@")[2])
+        except (ValueError, TypeError) as exc:
+            raise SendError(f"cannot build the message: {type(exc).__name__}",
+                            permanent=True) from None
+        client = self._client()
+        try:
+            refused = client.send_message(message, from_addr=sender, to_addrs=[recipient])
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()), (0, b""))
+            raise SendError(f"recipient refused: {code} {_text(text)}",
+                            permanent=code >= 500, code=code) from None
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            what = "sender" if isinstance(exc, smtplib.SMTPSenderRefused) else "message"
+            raise SendError(f"{what} refused: {_reply(exc)}",
+                            permanent=exc.smtp_code >= 500, code=exc.smtp_code) from None
+        except smtplib.SMTPNotSupportedError:
+            # the address needs SMTPUTF8 and this server lacks it: it never will have it
+            raise SendError("the server cannot take this address (no SMTPUTF8)",
+                            permanent=True) from None
+        except smtplib.SMTPResponseException as exc:
+            self.close()  # an answer out of the protocol: start afresh
+            raise SendError(f"server answered {_reply(exc)}", permanent=False,
+                            code=exc.smtp_code) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise SendError(f"sending failed: {_problem(exc)}", permanent=False) from None
+        if refused:  # only possible with several recipients; kept for safety
+            code, text = next(iter(refused.values()))
+            raise SendError(f"recipient refused: {code} {_text(text)}",
+                            permanent=code >= 500, code=code)
+        return str(message["Message-ID"])
+
+    def _client(self) -> smtplib.SMTP:
+        if self.client is None:
+            settings = self.settings
+            try:
+                self.client = _connect(settings)
+            except smtplib.SMTPResponseException as exc:
+                raise SendError(f"{settings.host}:{settings.port} answered {_reply(exc)}",
+                                permanent=False, code=exc.smtp_code) from None
+            except (smtplib.SMTPException, OSError) as exc:
+                raise SendError(f"cannot use {settings.host}:{settings.port}: "
+                                f"{_problem(exc)}", permanent=False) from None
+        return self.client
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The system's CA certificates, loaded once: per message they cost more CPU than
+    the whole rest of sending it."""
+    return ssl.create_default_context()
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     """An open, greeted (and, as configured, encrypted and logged-in) session."""
-    context = ssl.create_default_context()
     client: smtplib.SMTP
     if settings.tls == "ssl":
         client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                  context=context)
+                                  context=_tls_context())
     else:
         client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
     try:
         client.ehlo()
         if settings.tls == "starttls":
-            client.starttls(context=context)
+            client.starttls(context=_tls_context())
             client.ehlo()
         if settings.username:
             client.login(settings.username, settings.password)

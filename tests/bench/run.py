@@ -1,7 +1,8 @@
 """`make bench`: GET /api/v1/me through the gateway against a bare nameko echo.
 
     python -m tests.bench.run        (BENCH_RUNS=3 BENCH_DURATION=10s BENCH_CONNECTIONS=20
-                                      BENCH_EVENT_LOAD_RPS=100)
+                                      BENCH_EVENT_LOAD_RPS=100
+                                      BENCH_ONLY=me,refunds,simulation,login,revocation,alerts)
 
 Starts the whole suite in a sandbox of its own (RabbitMQ vhost `memberspace_bench`, one
 database per service that has one, `memberspace_bench_<service>` (auth, notifications
@@ -167,6 +168,7 @@ class Options:
     connections: int
     warmup: str
     event_load_rps: float  # the paced load during the event-to-alert measurement
+    only: tuple[str, ...]  # the sections measured (BENCH_ONLY), all by default
 
     @classmethod
     def from_env(cls) -> Options:
@@ -176,7 +178,25 @@ class Options:
             connections=max(1, int(os.environ.get("BENCH_CONNECTIONS", "20"))),
             warmup=_wrk_duration(os.environ.get("BENCH_WARMUP", "2s")),
             event_load_rps=max(1.0, float(os.environ.get("BENCH_EVENT_LOAD_RPS", "100"))),
+            only=_sections(os.environ.get("BENCH_ONLY", "")),
         )
+
+    def measures(self, section: str) -> bool:
+        return section in self.only
+
+
+SECTIONS = ("me", "refunds", "simulation", "login", "revocation", "alerts")
+
+
+def _sections(value: str) -> tuple[str, ...]:
+    """BENCH_ONLY=refunds,alerts: only these sections (for working on one target);
+    every section when empty."""
+    wanted = tuple(part.strip() for part in value.split(",") if part.strip())
+    unknown = [part for part in wanted if part not in SECTIONS]
+    if unknown:
+        raise SystemExit(f"BENCH_ONLY: unknown section(s) {', '.join(unknown)}; "
+                         f"sections: {', '.join(SECTIONS)}")
+    return wanted or SECTIONS
 
 
 def _wrk_duration(value: str) -> str:
@@ -1329,19 +1349,22 @@ def render(report: dict[str, Any]) -> str:
         f"{'target':<28}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'non-2xx':>9}{'sock err':>9}",
     ]
-    for label in ("concurrent", "single"):
+    for label in ("concurrent", "single") if targets else ():
         for target in ("me", "echo"):
             row = targets[target][label]
             flag = "" if row["valid"] else "  INVALID"
             lines.append(f"{names[target]:<28}{row['connections']:>6}{_fmt(row['rps'], 0):>10}"
                          f"{_fmt(row['p50_ms']):>9}{_fmt(row['p99_ms']):>9}"
                          f"{row['non_2xx']:>9}{row['socket_errors']:>9}{flag}")
-    lines += [
-        "",
-        f"me/echo req/s at {opts['connections']} connections: {_fmt(ratio['value'])} "
-        f"(target >= {ratio['target']}): {ratio['verdict']}"
-        + ("" if ratio["valid"] else " (numbers invalid: errors during the runs)"),
-    ]
+    if targets:
+        lines += [
+            "",
+            f"me/echo req/s at {opts['connections']} connections: {_fmt(ratio['value'])} "
+            f"(target >= {ratio['target']}): {ratio['verdict']}"
+            + ("" if ratio["valid"] else " (numbers invalid: errors during the runs)"),
+        ]
+    else:
+        lines.append("GET /api/v1/me against the echo: not measured this time (BENCH_ONLY)")
     lines += render_refunds(report["refunds_listing"], opts)
     lines += render_simulation(report["simulation"])
     if "error" in revocation:
@@ -1572,63 +1595,75 @@ def main() -> int:
             print(f"bench: could not start: {exc}", file=sys.stderr)
             return 1
 
-        print(f"measuring: {opts.runs} runs x {opts.duration}, {opts.connections} and 1 "
-              "connection(s), GET /api/v1/me and the echo alternating ...", flush=True)
-        targets, warnings = measure(opts, token)
-        print(f"measuring the refunds listing at size (people of `make seed-large`): one "
-              f"client, then {opts.connections} connections alternating with the echo ...",
-              flush=True)
-        try:
-            refunds = refunds_listing(opts, suite.env["AUTH_SIGNING_KEY_FILE"],
-                                      targets["echo"]["concurrent"])
-            for name, row in (("one client", refunds["single"]),
-                              (f"{opts.connections} connections",
-                               refunds["concurrent"]["refunds"])):
-                if row["non_2xx"]:
-                    warnings.append(f"refunds listing, {name}: {row['non_2xx']} non-2xx "
-                                    "answers; its numbers are INVALID")
-        except Exception as exc:  # report what was measured all the same
-            warnings.append(f"refunds listing measurement failed: {exc}")
-            refunds = {"error": str(exc), "verdict": "FAIL"}
-        print(f"measuring a pension simulation while the member waits "
-              f"({SIMULATION_REQUESTS} sequential per route, then {SIMULATION_CLIENTS} "
-              f"clients for {SIMULATION_CONCURRENT_S:g} s) ...", flush=True)
-        try:
-            simulation = simulation_while_waiting(token)
-            for name, row in (("anonymous", simulation["anonymous"]),
-                              ("member", simulation["member"]),
-                              (f"{SIMULATION_CLIENTS} clients", simulation["concurrent"])):
-                if row["non_2xx"]:
-                    warnings.append(f"simulation, {name}: {row['non_2xx']} non-2xx "
-                                    "answers; its numbers are INVALID")
-        except Exception as exc:  # report what was measured all the same
-            warnings.append(f"simulation measurement failed: {exc}")
-            simulation = {"error": str(exc), "target_p99_below_ms": SIMULATION_TARGET_P99_MS,
+        skipped = {"error": "not measured this time (BENCH_ONLY)", "verdict": "SKIPPED"}
+        targets: dict[str, Any] = {}
+        warnings: list[str] = []
+        if opts.measures("me"):
+            print(f"measuring: {opts.runs} runs x {opts.duration}, {opts.connections} and 1 "
+                  "connection(s), GET /api/v1/me and the echo alternating ...", flush=True)
+            targets, warnings = measure(opts, token)
+        refunds = simulation = revocation = alerts = skipped
+        argon2 = {**argon2_parameters(suite.env), **skipped}
+        if opts.measures("refunds"):
+            print(f"measuring the refunds listing at size (people of `make seed-large`): "
+                  f"one client, then {opts.connections} connections alternating with the "
+                  "echo ...", flush=True)
+            try:
+                refunds = refunds_listing(opts, suite.env["AUTH_SIGNING_KEY_FILE"],
+                                          targets.get("echo", {}).get("concurrent", {}))
+                for name, row in (("one client", refunds["single"]),
+                                  (f"{opts.connections} connections",
+                                   refunds["concurrent"]["refunds"])):
+                    if row["non_2xx"]:
+                        warnings.append(f"refunds listing, {name}: {row['non_2xx']} non-2xx "
+                                        "answers; its numbers are INVALID")
+            except Exception as exc:  # report what was measured all the same
+                warnings.append(f"refunds listing measurement failed: {exc}")
+                refunds = {"error": str(exc), "verdict": "FAIL"}
+        if opts.measures("simulation"):
+            print(f"measuring a pension simulation while the member waits "
+                  f"({SIMULATION_REQUESTS} sequential per route, then {SIMULATION_CLIENTS} "
+                  f"clients for {SIMULATION_CONCURRENT_S:g} s) ...", flush=True)
+            try:
+                simulation = simulation_while_waiting(token)
+                for name, row in (("anonymous", simulation["anonymous"]),
+                                  ("member", simulation["member"]),
+                                  (f"{SIMULATION_CLIENTS} clients", simulation["concurrent"])):
+                    if row["non_2xx"]:
+                        warnings.append(f"simulation, {name}: {row['non_2xx']} non-2xx "
+                                        "answers; its numbers are INVALID")
+            except Exception as exc:  # report what was measured all the same
+                warnings.append(f"simulation measurement failed: {exc}")
+                simulation = {"error": str(exc),
+                              "target_p99_below_ms": SIMULATION_TARGET_P99_MS,
+                              "verdict": "FAIL"}
+        if opts.measures("login"):
+            print("timing logins ...", flush=True)
+            params = argon2_parameters(suite.env)
+            try:
+                argon2 = login_costs(params)
+            except Exception as exc:  # report what was measured all the same
+                warnings.append(f"login timing failed: {exc}")
+                argon2 = {**params, "error": str(exc)}
+        if opts.measures("revocation"):
+            print(f"measuring the revocation delay ({REVOCATION_ROUNDS} password changes) "
+                  "...", flush=True)
+            try:
+                revocation = revocation_delays(AMQP_URI)
+            except Exception as exc:  # report what was measured all the same
+                warnings.append(f"revocation delay measurement failed: {exc}")
+                revocation = {"error": str(exc), "target_max_below_ms": REVOCATION_TARGET_MS,
+                              "verdict": "FAIL"}
+        if opts.measures("alerts"):
+            print(f"measuring the event-to-alert delay ({ALERT_QUIET_EVENTS} events quiet, "
+                  f"then {ALERT_EVENTS} under a paced {opts.event_load_rps:g} req/s on GET "
+                  f"/api/v1/me; {ALERT_RATE:g} events/s at most) ...", flush=True)
+            try:
+                alerts = event_to_alert(AMQP_URI, opts, token, suite.mail_dir)
+            except Exception as exc:  # report what was measured all the same
+                warnings.append(f"event-to-alert measurement failed: {exc}")
+                alerts = {"error": str(exc), "target_p99_below_ms": ALERT_TARGET_P99_MS,
                           "verdict": "FAIL"}
-        print("timing logins ...", flush=True)
-        params = argon2_parameters(suite.env)
-        try:
-            argon2 = login_costs(params)
-        except Exception as exc:  # report what was measured all the same
-            warnings.append(f"login timing failed: {exc}")
-            argon2 = {**params, "error": str(exc)}
-        print(f"measuring the revocation delay ({REVOCATION_ROUNDS} password changes) ...",
-              flush=True)
-        try:
-            revocation = revocation_delays(AMQP_URI)
-        except Exception as exc:  # report what was measured all the same
-            warnings.append(f"revocation delay measurement failed: {exc}")
-            revocation = {"error": str(exc), "target_max_below_ms": REVOCATION_TARGET_MS,
-                          "verdict": "FAIL"}
-        print(f"measuring the event-to-alert delay ({ALERT_QUIET_EVENTS} events quiet, then "
-              f"{ALERT_EVENTS} under a paced {opts.event_load_rps:g} req/s on GET "
-              f"/api/v1/me; {ALERT_RATE:g} events/s at most) ...", flush=True)
-        try:
-            alerts = event_to_alert(AMQP_URI, opts, token, suite.mail_dir)
-        except Exception as exc:  # report what was measured all the same
-            warnings.append(f"event-to-alert measurement failed: {exc}")
-            alerts = {"error": str(exc), "target_p99_below_ms": ALERT_TARGET_P99_MS,
-                      "verdict": "FAIL"}
     finally:
         echo.stop()
         suite.stop()
@@ -1640,7 +1675,7 @@ def main() -> int:
                     "load_average_before": load_before, "load_average_after": os.getloadavg()},
         "options": {**asdict(opts), "threads": THREADS},
         "targets": targets,
-        "ratio": ratio_verdict(targets),
+        "ratio": ratio_verdict(targets) if targets else {"verdict": "SKIPPED"},
         "refunds_listing": refunds,
         "simulation": simulation,
         "argon2": argon2,

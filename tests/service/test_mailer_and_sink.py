@@ -4,6 +4,7 @@ own process (the way `make run` starts it) and aiosmtpd in-process for refusals.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from services.notifications.mailer import (
+    MailSession,
     SendError,
     SmtpSettings,
     backoff_seconds,
@@ -211,10 +213,18 @@ def test_invalid_recipient_is_a_permanent_failure() -> None:
 
 
 class RefusingHandler:
-    """Accepts mail except for some recipients, like a real server would."""
+    """Accepts mail except for some recipients, like a real server would; counts the
+    connections it was greeted on (EHLO)."""
 
     def __init__(self) -> None:
         self.received: list[bytes] = []
+        self.greetings = 0
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        self.greetings += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -266,6 +276,36 @@ def test_recipient_refused_with_450_is_temporary(
              reset_request())
     assert caught.value.permanent is False
     assert caught.value.code == 450
+
+
+def test_a_session_sends_a_batch_over_one_connection(
+        refusing_server: tuple[RefusingHandler, int]) -> None:
+    handler, port = refusing_server
+    settings = SmtpSettings(host="127.0.0.1", port=port, timeout=5.0)
+    with MailSession(settings) as session:
+        first = session.send("one@example.mc", reset_request())
+        with pytest.raises(SendError) as caught:  # a refusal leaves the session usable
+            session.send("unknown@example.mc", reset_request())
+        assert caught.value.permanent is True
+        second = session.send("two@example.mc", reset_request())
+    assert first != second
+    assert len(handler.received) == 2
+    assert handler.greetings == 1
+
+
+def test_a_session_reconnects_after_losing_its_connection(
+        refusing_server: tuple[RefusingHandler, int]) -> None:
+    handler, port = refusing_server
+    with MailSession(SmtpSettings(host="127.0.0.1", port=port, timeout=5.0)) as session:
+        session.send("one@example.mc", reset_request())
+        assert session.client is not None
+        session.client.sock.shutdown(socket.SHUT_RDWR)  # broken between two messages
+        with pytest.raises(SendError) as caught:
+            session.send("two@example.mc", reset_request())
+        assert caught.value.permanent is False  # kept for a retry
+        session.send("three@example.mc", reset_request())
+    assert len(handler.received) == 2
+    assert handler.greetings == 2
 
 
 def test_build_message_headers_and_parts() -> None:

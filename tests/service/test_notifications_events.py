@@ -127,3 +127,51 @@ def test_a_failing_event_is_kept_and_retried_later(sandbox, monkeypatch):
         assert len(alerts_of(engine, member_id)) == 1
     finally:
         container.stop()
+
+
+def test_due_emails_go_out_over_one_connection_and_are_recorded(sandbox):
+    """The delivery timer's work: every due message sent over one SMTP session, each
+    recorded as sent, a token-carrying body erased, a refused one kept with its reason."""
+    from aiosmtpd.controller import Controller
+    from sqlalchemy.orm import Session as DbSession
+
+    from services.notifications import mail
+    from services.notifications.mailer import SmtpSettings
+    from services.notifications.models import Email
+    from services.notifications.rendering import Renderer
+    from tests.service.test_mailer_and_sink import RefusingHandler
+    from tests.support_oidc import free_port
+
+    _, engine = sandbox
+    renderer = Renderer("https://members.example.mc")
+    with DbSession(engine) as session, session.begin():
+        session.execute(sa.delete(Email))
+        ids = [mail.queue(session, renderer, to=to, member_id=None, kind=kind, language="en",
+                          params=params).id
+               for to, kind, params in (
+                   ("a@example.mc", "password_changed",
+                    {"first_name": "A", "at": "2026-11-27T08:00:00+00:00",
+                     "reset_url": "https://members.example.mc/password/forgot"}),
+                   ("b@example.mc", "password_reset_request",
+                    {"first_name": "B", "expires_minutes": 30,
+                     "reset_url": renderer.link("/password/reset", "secret-token")}),
+                   ("unknown@example.mc", "password_changed",
+                    {"first_name": "C", "at": "2026-11-27T08:00:00+00:00",
+                     "reset_url": "https://members.example.mc/password/forgot"}))]
+    handler = RefusingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), ready_timeout=10)
+    controller.start()
+    try:
+        sent = mail.deliver_due(engine, SmtpSettings(host="127.0.0.1", port=controller.port,
+                                                     timeout=5.0), batch=2)
+    finally:
+        controller.stop()
+    assert sent == 3  # two batches of at most 2, over one connection
+    assert handler.greetings == 1
+    assert len(handler.received) == 2
+    with DbSession(engine) as session:
+        emails = {e.id: e for e in session.scalars(sa.select(Email))}
+    plain, token, refused = (emails[i] for i in ids)
+    assert (plain.state, plain.body_text is not None) == ("sent", True)
+    assert (token.state, token.body_text, token.body_html) == ("sent", None, None)
+    assert refused.state == "failed" and "550" in refused.last_error
