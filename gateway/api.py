@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import redis
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
@@ -161,9 +162,19 @@ def query_dict(request: Request) -> dict[str, Any]:
     return out
 
 
+def json_body(payload: Any) -> bytes:
+    """Compact UTF-8 JSON (orjson: a long page costs a fifth of what the standard
+    library's encoder takes); what orjson refuses (integer keys ...) goes to the
+    standard library."""
+    try:
+        return orjson.dumps(payload)
+    except orjson.JSONEncodeError:
+        return json.dumps(payload, separators=(",", ":")).encode()
+
+
 def json_response(payload: Any, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
-    response = Response(json.dumps(payload, separators=(",", ":")), status=status,
+    response = Response(json_body(payload), status=status,
                         content_type="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value

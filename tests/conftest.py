@@ -19,6 +19,10 @@ from psycogreen.eventlet import patch_psycopg  # noqa: E402
 
 patch_psycopg()
 
+from services.kit.wire import install as install_wire_json  # noqa: E402
+
+install_wire_json()  # as every service process does (services.kit.runner)
+
 import os  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -179,9 +181,12 @@ class ListQuery(Schema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
+LIST_QUERY = ListQuery()  # loading is thread-safe: one instance, not one per page
+
+
 def _query(query: Any) -> dict[str, Any]:
     try:
-        q = ListQuery().load(query or {})
+        q = LIST_QUERY.load(query or {})
     except ValidationError as exc:
         raise ValidationFailed.of(marshmallow_errors(exc.messages)) from None
     if q["date_from"] and q["date_to"] and q["date_to"] < q["date_from"]:
@@ -189,8 +194,9 @@ def _query(query: Any) -> dict[str, Any]:
     return q
 
 
-def _cursor(day: dt.date, record_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([day.isoformat(), record_id]).encode()
+def _cursor(day: str, record_id: str) -> str:
+    """`day`: YYYY-MM-DD."""
+    return base64.urlsafe_b64encode(json.dumps([day, record_id]).encode()
                                     ).decode().rstrip("=")
 
 
@@ -203,46 +209,105 @@ def _after(cursor: str) -> tuple[dt.date, str]:
                                               "Not a cursor this listing gave.")]) from None
 
 
-def _listing(session: DbSession, model: Any, date_col: Any, amount_cols: list[Any],
-             member_id: str, q: dict[str, Any], filters: list[Any],
-             view: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Ledger:
+    """One listing: its table, the date that orders it and bounds the window, the
+    amounts totalled, and the fields shown for each record, in order."""
+
+    model: Any
+    date_field: str
+    amount_fields: tuple[str, ...]
+    shown: tuple[str, ...]
+
+    @property
+    def table(self) -> sa.Table:
+        return self.model.__table__
+
+
+REFUNDS = Ledger(Refund, "refund_date", ("amount_charged", "amount_refunded"),
+                 ("id", "care_date", "beneficiary_id", "practitioner", "act",
+                  "amount_charged", "refund_base", "amount_refunded", "refund_date",
+                  "paid_to", "currency"))
+PAYMENTS = Ledger(Payment, "payment_date", ("amount",),
+                  ("id", "payment_type", "label", "period_start", "period_end", "amount",
+                   "payment_date", "currency"))
+
+
+def _as_shown(column: sa.Column) -> sa.ColumnElement:
+    """The column in the form the listing shows it, made by PostgreSQL (dates as
+    YYYY-MM-DD, amounts as their exact decimal text): no Python objects to build and
+    format again for every record of every page."""
+    if isinstance(column.type, sa.Date):
+        return sa.func.to_char(column, sa.literal_column("'YYYY-MM-DD'")).label(column.key)
+    if isinstance(column.type, sa.Numeric):
+        return sa.cast(column, sa.Text).label(column.key)
+    return column
+
+
+@functools.cache
+def _statement(ledger: Ledger, part: str, has_to: bool, extra: str | None) -> sa.Select:
+    """The listing's query for one shape of request, built once: SQLAlchemy then keys its
+    compiled-statement cache on the same object every time instead of rebuilding and
+    re-hashing the query on every page. Values arrive as bind parameters.
+
+    `part`: "first" (first page with the selection's totals as window aggregates,
+    which see every matching row before the LIMIT), "totals", or "next" (a page after
+    a cursor)."""
+    table = ledger.table
+    date_col, id_col = table.c[ledger.date_field], table.c.id
+    conditions = [table.c.member_id == sa.bindparam("member_id"),
+                  date_col >= sa.bindparam("start")]
+    if has_to:
+        conditions.append(date_col <= sa.bindparam("end"))
+    if extra == "beneficiary_member":
+        conditions.append(table.c.beneficiary_id.is_(None))
+    elif extra is not None:  # a column equal to the `extra` parameter
+        conditions.append(table.c[extra] == sa.bindparam("extra"))
+    amounts = [table.c[name] for name in ledger.amount_fields]
+    if part == "totals":
+        return sa.select(sa.func.count(), *[sa.func.coalesce(sa.func.sum(c), 0)
+                                            for c in amounts]).where(*conditions)
+    shown = [_as_shown(table.c[name]) for name in ledger.shown]
+    if part == "first":
+        shown += [sa.func.count().over().label("_count"),
+                  *[sa.func.coalesce(sa.func.sum(c).over(), 0).label(f"_sum_{c.key}")
+                    for c in amounts]]
+    else:
+        conditions.append(sa.tuple_(date_col, id_col) < sa.tuple_(
+            sa.bindparam("after_day", type_=sa.Date), sa.bindparam("after_id")))
+    return (sa.select(*shown).where(*conditions)
+            .order_by(date_col.desc(), id_col.desc()).limit(sa.bindparam("limit")))
+
+
+def _listing(session: DbSession, ledger: Ledger, member_id: str, q: dict[str, Any],
+             extra: tuple[str, Any] | None) -> dict[str, Any]:
     earliest = window_start()
     start = q["date_from"] or earliest
     clamped = start < earliest
-    start = max(start, earliest)
-    conditions = [model.member_id == member_id, date_col >= start, *filters]
-    if q["date_to"]:
-        conditions.append(date_col <= q["date_to"])
-    table = model.__table__
-    order = (date_col.desc(), model.id.desc())
-    db = session.connection()  # Core rows: no ORM compile step on this hot path
+    params: dict[str, Any] = {"member_id": member_id, "start": max(start, earliest),
+                              "end": q["date_to"], "limit": q["limit"] + 1}
+    shape = (ledger, q["date_to"] is not None, extra[0] if extra else None)
+    if extra and extra[1] is not None:
+        params["extra"] = extra[1]
+    db = session.connection()  # Core rows: no ORM step on this hot path
     if not q["cursor"]:
-        # the first page and the selection's totals in one query (window aggregates
-        # see every matching row before the LIMIT)
-        rows = db.execute(
-            sa.select(table, sa.func.count().over().label("_count"),
-                      *[sa.func.coalesce(sa.func.sum(c).over(), 0).label(f"_sum_{c.key}")
-                        for c in amount_cols])
-            .where(*conditions).order_by(*order).limit(q["limit"] + 1)).all()
-        totals_row = ([rows[0]._count, *(getattr(rows[0], f"_sum_{c.key}")
-                                         for c in amount_cols)]
-                      if rows else [0, *(0 for _ in amount_cols)])
+        rows = db.execute(_statement(ledger, "first", *shape[1:]), params).all()
+        totals = ([rows[0]._count, *(getattr(rows[0], f"_sum_{name}")
+                                     for name in ledger.amount_fields)]
+                  if rows else [0, *(0 for _ in ledger.amount_fields)])
     else:
-        totals_row = db.execute(sa.select(sa.func.count(), *[
-            sa.func.coalesce(sa.func.sum(c), 0) for c in amount_cols]).where(*conditions)).one()
-        day, record_id = _after(q["cursor"])
-        rows = db.execute(
-            sa.select(table).where(*conditions, sa.tuple_(date_col, model.id) <
-                                   sa.tuple_(day, record_id))
-            .order_by(*order).limit(q["limit"] + 1)).all()
+        params["after_day"], params["after_id"] = _after(q["cursor"])
+        totals = db.execute(_statement(ledger, "totals", *shape[1:]), params).one()
+        rows = db.execute(_statement(ledger, "next", *shape[1:]), params).all()
     page = rows[:q["limit"]]
+    width = len(ledger.shown)
     answer = {
-        "items": [view(r) for r in page],
-        "next_cursor": (_cursor(getattr(page[-1], date_col.key), page[-1].id)
+        "items": [dict(zip(ledger.shown, row[:width], strict=True)) for row in page],
+        "next_cursor": (_cursor(getattr(page[-1], ledger.date_field), page[-1].id)
                         if len(rows) > q["limit"] else None),
-        "count": totals_row[0],
-        "totals": {c.key: str(Decimal(totals_row[i + 1]).quantize(Decimal("0.01")))
-                   for i, c in enumerate(amount_cols)},
+        "count": totals[0],
+        "totals": {name: str(Decimal(totals[i + 1]).quantize(Decimal("0.01")))
+                   for i, name in enumerate(ledger.amount_fields)},
         "currency": "EUR",
         "window_start": earliest.isoformat(),
     }
@@ -269,21 +334,18 @@ def payment_view(p: Payment) -> dict[str, Any]:
 
 def list_refunds(session: DbSession, member_id: str, query: Any) -> dict[str, Any]:
     q = _query(query)
-    filters = []
+    extra = None
     if q["beneficiary"] == "member":
-        filters.append(Refund.beneficiary_id.is_(None))
+        extra = ("beneficiary_member", None)
     elif q["beneficiary"]:
-        filters.append(Refund.beneficiary_id == q["beneficiary"])
-    return _listing(session, Refund, Refund.refund_date,
-                    [Refund.amount_charged, Refund.amount_refunded], member_id, q, filters,
-                    refund_view)
+        extra = ("beneficiary_id", q["beneficiary"])
+    return _listing(session, REFUNDS, member_id, q, extra)
 
 
 def list_payments(session: DbSession, member_id: str, query: Any) -> dict[str, Any]:
     q = _query(query)
-    filters = [Payment.payment_type == q["type"]] if q["type"] else []
-    return _listing(session, Payment, Payment.payment_date, [Payment.amount], member_id, q,
-                    filters, payment_view)
+    return _listing(session, PAYMENTS, member_id, q,
+                    ("payment_type", q["type"]) if q["type"] else None)
 
 
 def export(session: DbSession, member_id: str) -> dict[str, Any]:

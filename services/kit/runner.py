@@ -1,7 +1,8 @@
 """Start one service: `python -m services.kit.runner services.auth.service:AuthService`.
 
 Monkey-patches eventlet and psycopg2 first, validates the service's settings
-(exiting with a message that names any bad variable), configures logging, runs the
+(exiting with a message that names any bad variable), configures logging and the
+JSON codec of messages (`services.kit.wire`), runs the
 nameko container and stops it cleanly on SIGINT/SIGTERM. Used by `make run`, the
 tests and each `deploy/` unit alike.
 """
@@ -30,6 +31,7 @@ from nameko.runners import ServiceRunner  # noqa: E402
 
 from services.kit.config import ConfigError, load_settings  # noqa: E402
 from services.kit.logging import configure_logging, get_logger  # noqa: E402
+from services.kit.wire import install as install_wire_json  # noqa: E402
 
 
 def load_service(path: str) -> type:
@@ -64,6 +66,7 @@ def main(argv: list[str]) -> int:
         print(f"{service_cls.name}: {exc.code}", file=sys.stderr)
         return 78  # EX_CONFIG
     configure_logging(service_cls.name, settings.LOG_LEVEL, settings.LOG_FORMAT)
+    install_wire_json()
     log = get_logger(__name__)
     runner = ServiceRunner(nameko_config(settings))
     runner.add_service(service_cls)

@@ -217,3 +217,20 @@ def test_two_instances_import_a_file_once(rpc, member, feeds, test_env):
     imported = [r for rs in results for r in rs
                 if r["file"] == f"{tag}.csv" and r["status"] == "imported"]
     assert len(imported) == 1
+
+
+def test_each_record_is_shown_as_the_fund_sent_it(api, rpc, member):
+    sent_refund = refund(member["number"], 3, "7.50", beneficiary_id="B-7")
+    sent_refund["practitioner"] = "Pharmacie de l'Écluse"
+    sent_payment = payment(member["number"], 4, "1200.00")
+    rpc.benefits.ingest_records([sent_refund, sent_payment], False)
+    [shown] = [r for r in api.get("/api/v1/me/refunds", member["token"]).json()["items"]
+               if r["id"] == sent_refund["record_id"]]
+    assert shown == {**{k: v for k, v in sent_refund.items()
+                        if k not in ("kind", "record_id", "registration_number")},
+                     "id": sent_refund["record_id"], "currency": "EUR"}
+    [shown] = [p for p in api.get("/api/v1/me/payments", member["token"]).json()["items"]
+               if p["id"] == sent_payment["record_id"]]
+    assert shown == {**{k: v for k, v in sent_payment.items()
+                        if k not in ("kind", "record_id", "registration_number")},
+                     "id": sent_payment["record_id"], "currency": "EUR"}
