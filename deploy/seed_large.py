@@ -183,7 +183,7 @@ def load_benefits(conn: sa.Connection, step: Step) -> None:
     # One slice per record rank k, the oldest first: each person's k-th record falls
     # in the k-th stretch of the 24 months (a random day within it), so that everyone
     # has about 30 refunds in the 18-month window. A slice is sorted by member_id,
-    # which keeps the inserts into ix_refunds_member_date local.
+    # which keeps the inserts into ix_refunds_listing local.
     values = {"practitioners": PRACTITIONERS, "acts": ACTS, "types": PAYMENT_TYPES,
               "labels": PAYMENT_LABELS}
     refund = f"""

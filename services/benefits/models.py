@@ -177,9 +177,15 @@ class FeedImport(Base):
     report_key: Mapped[str] = mapped_column(sa.String(300))
 
 
-sa.Index("ix_refunds_member_date", Refund.member_id, Refund.refund_date.desc(), Refund.id)
-sa.Index("ix_payments_member_date", Payment.member_id, Payment.payment_date.desc(),
-         Payment.id)
+# The listings read a member's page from these alone (migration 0003 says why).
+sa.Index("ix_refunds_listing", Refund.member_id, Refund.refund_date.desc(), Refund.id.desc(),
+         postgresql_include=["care_date", "beneficiary_id", "practitioner", "act",
+                             "amount_charged", "refund_base", "amount_refunded", "paid_to",
+                             "currency"])
+sa.Index("ix_payments_listing", Payment.member_id, Payment.payment_date.desc(),
+         Payment.id.desc(),
+         postgresql_include=["payment_type", "label", "period_start", "period_end", "amount",
+                             "currency"])
 sa.Index("ix_cards_number_live", Card.registration_number,
          postgresql_where=Card.revoked_at.is_(None))
 sa.Index("ix_care_sheets_member_date", CareSheet.member_id, CareSheet.care_date.desc())
