@@ -348,6 +348,51 @@ def list_payments(session: DbSession, member_id: str, query: Any) -> dict[str, A
                     ("payment_type", q["type"]) if q["type"] else None)
 
 
+STATEMENT_MAX_YEARS = 10
+
+
+class StatementQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    date_from = fields.Date(data_key="from", required=True)
+    date_to = fields.Date(data_key="to", required=True)
+
+    @validates_schema
+    def _period(self, data: dict, **_: Any) -> None:
+        if data["date_to"] < data["date_from"]:
+            raise ValidationError("Before `from`.", "to")
+        if data["date_to"] > data["date_from"] + relativedelta(years=STATEMENT_MAX_YEARS):
+            raise ValidationError(f"At most {STATEMENT_MAX_YEARS} years.", "to")
+
+
+STATEMENT_QUERY = StatementQuery()
+
+
+def payments_for_statement(session: DbSession, member_id: str,
+                           period: Any) -> dict[str, Any]:
+    """Every payment held for the period, oldest first, with its exact total: what a
+    payment certificate or an annual tax statement lists. Not bounded by the 18-month
+    window of the member's listing: a statement covers what the fund holds, as the
+    right of access does."""
+    try:
+        q = STATEMENT_QUERY.load(period or {})
+    except ValidationError as exc:
+        raise ValidationFailed.of(marshmallow_errors(exc.messages)) from None
+    table = PAYMENTS.table
+    rows = session.connection().execute(
+        sa.select(*[_as_shown(table.c[name]) for name in PAYMENTS.shown])
+        .where(table.c.member_id == member_id,
+               table.c.payment_date.between(q["date_from"], q["date_to"]))
+        .order_by(table.c.payment_date, table.c.id)).all()
+    items = [dict(zip(PAYMENTS.shown, row, strict=True)) for row in rows]
+    return {"from": q["date_from"].isoformat(), "to": q["date_to"].isoformat(),
+            "items": items, "count": len(items),
+            "totals": {"amount": str(sum((Decimal(i["amount"]) for i in items),
+                                         Decimal("0.00")))},
+            "currency": "EUR"}
+
+
 def export(session: DbSession, member_id: str) -> dict[str, Any]:
     """Everything held, without the 18-month limit (the right of access covers it all)."""
     refunds = session.scalars(sa.select(Refund).where(Refund.member_id == member_id)

@@ -193,6 +193,14 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
         with self.db.member_read(member_id, "payments.read") as session:
             return ledger.list_payments(session, member_id, query)
 
+    @rpc
+    def payments_for_statement(self, member_id: str, period: dict) -> dict:
+        """For documents' payment certificates and annual tax statements."""
+        details = ({k: str(period.get(k))[:32] for k in ("from", "to")}
+                   if isinstance(period, dict) else None)
+        with self.db.member_read(member_id, "payments.statement", details=details) as session:
+            return ledger.payments_for_statement(session, member_id, period)
+
     # -- practitioners' systems and the public status check -----------------------------------
     @rpc
     def care_sheets_for_code(self, fse_code: str) -> dict:

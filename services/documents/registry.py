@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import Session as DbSession
 
@@ -37,6 +38,9 @@ class NoParams(Schema):
         unknown = RAISE
 
 
+PERIOD_MAX_YEARS = 10  # what benefits lists for one statement
+
+
 class PeriodParams(Schema):
     class Meta:
         unknown = RAISE
@@ -48,6 +52,8 @@ class PeriodParams(Schema):
     def _order(self, data: dict, **_: Any) -> None:
         if data["date_to"] < data["date_from"]:
             raise ValidationError("Before `from`.", "to")
+        if data["date_to"] > data["date_from"] + relativedelta(years=PERIOD_MAX_YEARS):
+            raise ValidationError(f"At most {PERIOD_MAX_YEARS} years.", "to")
 
 
 class YearParams(Schema):

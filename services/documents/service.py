@@ -271,8 +271,9 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
                 start, end = f"{req.params['year']}-01-01", f"{req.params['year']}-12-31"
             else:
                 start, end = req.params["from"], req.params["to"]
-            data.update({"from": start, "to": end, "payments": self.benefits.list_payments(
-                member_id, {"from": start, "to": end, "limit": 200})})
+            data.update({"from": start, "to": end, "payments":
+                         self.benefits.payments_for_statement(member_id,
+                                                              {"from": start, "to": end})})
         pdf, code = results.certificate(req, member, data,
                                         self.settings.DOCUMENTS_PUBLIC_BASE_URL)
         return pdf, "application/pdf", code

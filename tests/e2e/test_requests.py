@@ -172,3 +172,33 @@ def test_an_automatic_request_is_produced_again_after_the_reply(api, rpc, member
     assert replied.json()["status"] == "in_progress"
     done = wait_status(api, member["token"], r.json()["id"], "completed")
     assert done["has_document"] is True
+
+
+def test_a_tax_statement_covers_a_year_older_than_the_listing_window(api, rpc, member):
+    import datetime as dt
+
+    year = dt.date.today().year - 2  # wholly before the 18-month window of the listing
+    number = member["subscriptions"][0]["registration_number"]
+    payments = [{"kind": "payment", "record_id": f"P-{uuid.uuid4().hex[:12]}",
+                 "registration_number": number, "payment_type": "family_allowance",
+                 "label": "Allocations familiales", "period_start": f"{year}-{m:02d}-01",
+                 "period_end": f"{year}-{m:02d}-28", "payment_date": f"{year}-{m:02d}-05",
+                 "amount": amount}
+                for m, amount in ((3, "254.31"), (11, "1000.10"))]
+    deadline = time.monotonic() + 10  # benefits hears of new members through events
+    while rpc.benefits.ingest_records(payments, False)["unknown_members"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    listed = api.get(f"/api/v1/me/payments?from={year}-01-01", member["token"]).json()
+    assert listed["items"] == [] and "clamped_from" in listed  # the listing's window
+    r = create(api, member["token"], "annual_tax_statement", {"year": year})
+    assert r.status_code == 201, r.text
+    done = wait_status(api, member["token"], r.json()["id"], "completed")
+    pdf = api.get(f"/api/v1/requests/{done['id']}/document", member["token"])
+    text = "".join(page.extract_text() for page in PdfReader(
+        __import__("io").BytesIO(pdf.content)).pages)
+    assert "254.31" in text and "1000.10" in text and "1254.41" in text
+    too_long = create(api, member["token"], "payment_certificate",
+                      {"from": "2010-01-01", "to": "2021-01-01"})
+    body = assert_problem(too_long, 422, "validation_failed")
+    assert [e["field"] for e in body["errors"]] == ["params.to"]
