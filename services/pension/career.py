@@ -174,16 +174,25 @@ def check_submission(session: DbSession, member_id: str, request_type: str, para
         x.end >= rules.cmrc_start() for x in periods if x.kind == "employee")]
     if not schemes:
         return ["a recorded career (no period of activity is known)"]
-    opens = []
+    opens, starts = [], []
     for scheme in schemes:
         earliest = rules.earliest_date(scheme, member.birth_date, member.sex,
                                        _children(p["children"]), p["incapacity"], on=today)
         opens.append((earliest.request_opens or earliest.date, scheme))
+        starts.append((earliest.date, scheme))
     first_open, scheme = min(opens)
     if today < first_open:
         missing.append(f"the application opens on {first_open:%d/%m/%Y} ({scheme})")
     if p["retirement_date"] is None:
         missing.append("the date you want your pension to start (params.retirement_date)")
+    else:
+        start = rules.normalise_retirement_date(p["retirement_date"])  # pensions start on a 1st
+        first_start, scheme = min(starts)
+        if start < first_start:
+            missing.append(f"a start date on or after {first_start:%d/%m/%Y}, the earliest "
+                           f"your pension can start ({scheme}) (params.retirement_date)")
+        elif start < today.replace(day=1):
+            missing.append("a start date that is not in the past (params.retirement_date)")
     if p["stopped_all_activity"] is not True:
         missing.append("your confirmation that you have stopped all activity "
                        "(params.stopped_all_activity)")

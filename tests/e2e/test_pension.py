@@ -12,6 +12,18 @@ PAUL = ("12345-15061970", "Port!962")
 SOPHIE = ("246810-20051966", "Lune#305")
 
 
+def monaco_today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Europe/Monaco")).date()
+
+
+def date_months_before(day: dt.date, months: int) -> str:
+    from dateutil.relativedelta import relativedelta
+
+    return (day.replace(day=1) - relativedelta(months=months)).isoformat()
+
+
 def login(api, who):
     return api.login(*who)["access_token"]
 
@@ -108,10 +120,21 @@ def test_sophie_submits_her_application_once_complete(api, suite):
                              422, "validation_failed")
     details = " ".join(e["detail"] for e in missing["errors"])
     assert "retirement_date" in details and "identity_document" in details
-    api.request("PATCH", f"/api/v1/requests/{request_id}", token, json={"params": {
-        "stopped_all_activity": True, "retirement_date": "2026-12-01"}})
     for category in ("identity_document", "bank_details"):
         pdf_upload(api, token, request_id, category)
+    # born 20/05/1966: the CAR pension can start on 01/06/2026 at the earliest, and a
+    # pension cannot start in the past
+    today = monaco_today()
+    for too_early, why in (("2026-05-01", "on or after 01/06/2026"),
+                           (date_months_before(today, 1), "not in the past")):
+        api.request("PATCH", f"/api/v1/requests/{request_id}", token, json={"params": {
+            "stopped_all_activity": True, "retirement_date": too_early}})
+        refused = assert_problem(api.post(f"/api/v1/requests/{request_id}/submit", token),
+                                 422, "validation_failed")
+        assert [e["detail"] for e in refused["errors"] if why in e["detail"]], refused
+    next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    api.request("PATCH", f"/api/v1/requests/{request_id}", token, json={"params": {
+        "stopped_all_activity": True, "retirement_date": next_month.isoformat()}})
     submitted = api.post(f"/api/v1/requests/{request_id}/submit", token)
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["status"] == "submitted"
