@@ -100,13 +100,14 @@ def career_view(session: DbSession, member_id: str) -> dict[str, Any]:
     for scheme, points in (("CAR", rules.car_points(periods)),
                            ("CMRC", rules.cmrc_points(periods)),
                            ("CARTI", rules.carti_points(periods))):
-        kind = "self_employed" if scheme == "CARTI" else "employee"
         condition = rules.minimum_condition(scheme, periods, today)
         schemes[scheme] = {
             "points_by_year": {k: str(v) for k, v in points.items()},
             "total_points": str(sum(points.values(), Decimal("0"))),
-            "months_with_activity": rules.months_with_activity(periods, kind),
-            "years_with_activity": rules.years_with_activity(periods, kind),
+            # what the scheme's minimum condition counts, as the simulator does (for
+            # CMRC, per the parameters in force: every salaried month, or from 2024)
+            "months_with_activity": condition.months,
+            "years_with_activity": condition.years,
             "minimum_condition": {"met": condition.met, "reason": condition.reason},
         }
     return {
