@@ -192,3 +192,4 @@ class ResetToken(Base):
 
 
 sa.Index("ix_persons_birth_date", Person.birth_date)
+sa.Index("ix_sessions_ended_at", Session.ended_at)  # the purge of ended sessions
