@@ -22,7 +22,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from gateway.problems import ApiError, problem_response
-from services.kit.errors import ServiceError, marshmallow_errors
+from services.kit.errors import FieldError, ServiceError, marshmallow_errors
 from services.kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -146,12 +146,35 @@ def read_json(request: Request, limit: int) -> dict[str, Any]:
 
 
 def load(schema_cls: type[Schema], data: Any, location: str = "") -> dict[str, Any]:
+    nul = list(_nul_characters(data, location))
+    if nul:  # no text the suite stores may hold one (PostgreSQL refuses it)
+        raise ApiError(422, "validation_failed", "The request has invalid fields.",
+                       errors=[FieldError(path, "nul_character",
+                                          "Text may not contain NUL (U+0000) characters.")
+                               for path in nul])
     try:
         return _schema(schema_cls).load(data)
     except ValidationError as exc:
         errors = marshmallow_errors(exc.messages, location)
         raise ApiError(422, "validation_failed", "The request has invalid fields.",
                        errors=errors) from None
+
+
+def _nul_characters(data: Any, path: str) -> Any:
+    """The paths (a.b.0) of the strings, keys included, that hold a NUL character."""
+    if isinstance(data, str):
+        if "\x00" in data:
+            yield path
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                yield inner
+            else:
+                yield from _nul_characters(value, inner)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _nul_characters(value, f"{path}.{i}" if path else str(i))
 
 
 def query_dict(request: Request) -> dict[str, Any]:

@@ -208,6 +208,7 @@ def set_credentials(tx: UnitOfWork, hashing: PasswordHashing, member_id: str,
     person.must_change_password = fields["must_change_password"]
     person.password_changed_at = now()
     sessions.end_member_sessions(tx, person.id, "credentials_reset")
+    sessions.clear_person_lock(tx, person)
     tx.audit("credentials.set", member_id=person.id,
              details={"must_change_password": person.must_change_password})
     return person

@@ -17,7 +17,7 @@ from marshmallow import ValidationError, fields, validate
 from services.auth import sessions
 from services.auth.accounts import get_person, identity, password_errors
 from services.auth.hashing import PasswordHashing
-from services.auth.identifiers import IdentifierError, parse_identifier, registration_number_forms
+from services.auth.identifiers import IdentifierError, parse_identifier
 from services.auth.models import EmailToken, Person, ResetToken, Subscription
 from services.auth.schemas import EMAIL_MAX
 from services.auth.tokens import digest
@@ -140,11 +140,7 @@ def reset_password(tx: UnitOfWork, hashing: PasswordHashing, token: Any,
     person.must_change_password = False
     person.password_changed_at = sessions.now()
     sessions.end_member_sessions(tx, person.id, "password_reset")
-    # a successful reset ends a lock, under every form of the identifier
-    sessions.clear_failures(tx, [
-        f"{form}-{person.birth_date:%d%m%Y}"
-        for sub in person.subscriptions for form in registration_number_forms(
-            sub.registration_number)])
+    sessions.clear_person_lock(tx, person)
     tx.emit("auth.password_changed", member_id=person.id,
             data={"session_id": None, "at": person.password_changed_at.isoformat(),
                   "method": "reset"})

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as DbSession
 
-from services.auth.identifiers import Identifier
+from services.auth.identifiers import Identifier, registration_number_forms
 from services.auth.models import (
     EmailToken,
     LoginFailure,
@@ -279,6 +279,14 @@ def record_failure(tx: UnitOfWork, keys: list[str], policy: LockoutPolicy) -> bo
 
 def clear_failures(tx: UnitOfWork, keys: list[str]) -> None:
     tx.session.execute(sa.delete(LoginFailure).where(LoginFailure.key.in_(keys)))
+
+
+def clear_person_lock(tx: UnitOfWork, person: Person) -> None:
+    """A new password (a reset, or one the fund sets) ends a lock, under every form of
+    every identifier of the person."""
+    clear_failures(tx, [f"{form}-{person.birth_date:%d%m%Y}"
+                        for sub in person.subscriptions
+                        for form in registration_number_forms(sub.registration_number)])
 
 
 def locked_error(until: dt.datetime) -> TooManyRequests:

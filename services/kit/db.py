@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.kit.context import CallContext, context_from_data
+from services.kit.errors import FieldError, ValidationFailed
 from services.kit.events import OutboxRelay, add_to_outbox, build_envelope
 from services.kit.handlers import clear_success, handler_queues, retry_due
 from services.kit.logging import get_logger
@@ -37,13 +38,24 @@ log = get_logger(__name__)
 def make_engine(url: str, pool_size: int = 10, **options: Any) -> Engine:
     # No pre-ping: it costs a round trip per checkout on the hot path; connections are
     # recycled instead, and a connection broken by a database restart fails one call.
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_recycle=1800,
         **options,
     )
+    sa.event.listen(engine, "handle_error", _refuse_nul_characters)
+    return engine
+
+
+def _refuse_nul_characters(context: Any) -> None:
+    """PostgreSQL text cannot hold NUL (U+0000): psycopg2 refuses such a parameter
+    before sending it. That is the caller's bad input (422), not a failure of ours."""
+    exc = context.original_exception
+    if isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
+        raise ValidationFailed.of([FieldError("", "nul_character",
+                                              "Text may not contain NUL (U+0000) characters.")])
 
 
 class UnitOfWork:

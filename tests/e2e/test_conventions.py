@@ -6,6 +6,8 @@ import json
 import re
 import time
 
+import pytest
+
 from tests.support import assert_problem
 
 
@@ -99,3 +101,24 @@ def test_openapi_document_describes_every_route(api, suite):
     assert me["security"] == [{"bearerAuth": []}, {"cookieAuth": []}]
     assert "bearerAuth" in doc["components"]["securitySchemes"]
     assert "Problem" in doc["components"]["schemas"]
+
+
+def test_text_with_a_nul_character_is_refused_not_a_server_error(api, suite, rpc):
+    from tests.support import new_member
+
+    member = new_member(rpc, email_validated=True, email="nul@example.mc")
+    token = api.login(member["identifier"], member["password"])["access_token"]
+    body = assert_problem(api.get("/api/v1/me/refunds?beneficiary=a%00b", token),
+                          422, "validation_failed")
+    assert body["errors"] == [{"field": "beneficiary", "code": "nul_character",
+                               "detail": "Text may not contain NUL (U+0000) characters."}]
+    body = assert_problem(api.post("/api/v1/requests", token, json={
+        "type": "data_correction", "params": {"field": "other", "new_value": "x\x00y",
+                                              "reason": "r"}}), 422, "validation_failed")
+    assert [e["field"] for e in body["errors"]] == ["params.new_value"]
+    # past the gateway (another system calling over RPC), the database refuses it: 422 too
+    from services.kit.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as caught:
+        rpc.benefits.list_refunds(member["member_id"], {"beneficiary": "a\x00b"})
+    assert [e["code"] for e in caught.value.errors] == ["nul_character"]
