@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session as DbSession
 from services.benefits.models import MemberNumber, Payment, Refund
 from services.kit.db import UnitOfWork
 from services.kit.errors import FieldError, ValidationFailed, marshmallow_errors
+from services.kit.periods import Period
 
 MONACO = ZoneInfo("Europe/Monaco")
 WINDOW_MONTHS = 18
@@ -348,25 +349,7 @@ def list_payments(session: DbSession, member_id: str, query: Any) -> dict[str, A
                     ("payment_type", q["type"]) if q["type"] else None)
 
 
-STATEMENT_MAX_YEARS = 10
-
-
-class StatementQuery(Schema):
-    class Meta:
-        unknown = RAISE
-
-    date_from = fields.Date(data_key="from", required=True)
-    date_to = fields.Date(data_key="to", required=True)
-
-    @validates_schema
-    def _period(self, data: dict, **_: Any) -> None:
-        if data["date_to"] < data["date_from"]:
-            raise ValidationError("Before `from`.", "to")
-        if data["date_to"] > data["date_from"] + relativedelta(years=STATEMENT_MAX_YEARS):
-            raise ValidationError(f"At most {STATEMENT_MAX_YEARS} years.", "to")
-
-
-STATEMENT_QUERY = StatementQuery()
+STATEMENT_QUERY = Period()
 
 
 def payments_for_statement(session: DbSession, member_id: str,

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from dateutil.relativedelta import relativedelta
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy.orm import Session as DbSession
 
 from services.documents import lifecycle
@@ -29,6 +28,7 @@ from services.documents.models import Member, Request, RequestEvent
 from services.kit.context import CallContext
 from services.kit.db import UnitOfWork
 from services.kit.errors import FieldError, NotFound, ValidationFailed, marshmallow_errors
+from services.kit.periods import Period
 
 MAX_PAGE = 100
 
@@ -38,22 +38,8 @@ class NoParams(Schema):
         unknown = RAISE
 
 
-PERIOD_MAX_YEARS = 10  # what benefits lists for one statement
-
-
-class PeriodParams(Schema):
-    class Meta:
-        unknown = RAISE
-
-    date_from = fields.Date(data_key="from", required=True)
-    date_to = fields.Date(data_key="to", required=True)
-
-    @validates_schema
-    def _order(self, data: dict, **_: Any) -> None:
-        if data["date_to"] < data["date_from"]:
-            raise ValidationError("Before `from`.", "to")
-        if data["date_to"] > data["date_from"] + relativedelta(years=PERIOD_MAX_YEARS):
-            raise ValidationError(f"At most {PERIOD_MAX_YEARS} years.", "to")
+class PeriodParams(Period):
+    """A payment certificate's period: what benefits lists for one statement."""
 
 
 class YearParams(Schema):
