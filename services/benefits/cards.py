@@ -9,6 +9,7 @@ renewal revoked it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 import uuid
 from decimal import Decimal, InvalidOperation
@@ -20,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session as DbSession
 
-from services.benefits.models import Beneficiary, Card, CareSheet, FseCode, Member
+from services.benefits.models import Beneficiary, Card, CareSheet, FseCode, FseLookup, Member
 from services.benefits.secrets_box import SecretBox
 from services.kit.db import UnitOfWork
-from services.kit.errors import FieldError, NotFound, ValidationFailed
+from services.kit.errors import FieldError, NotFound, TooManyRequests, ValidationFailed
 from services.kit.keys import SigningKey
 
 MONACO = ZoneInfo("Europe/Monaco")
@@ -189,6 +190,30 @@ def fse_code(session: DbSession, box: SecretBox, member_id: str) -> dict[str, An
     if row is None:
         raise NotFound("No FSE code has been issued yet.", code="fse_code_not_found")
     return {"fse_code": box.open(row.code_encrypted), "issued_at": row.issued_at.isoformat()}
+
+
+LOOKUP_WINDOW = dt.timedelta(minutes=1)
+
+
+def allow_lookup(session: DbSession, caller: str, per_minute: int,
+                 at: dt.datetime | None = None) -> None:
+    """Count one look-up attempt of `caller` (found or not: a system sweeping codes
+    mostly misses), refused beyond `per_minute` in the last minute. Kept in the
+    database so that every instance counts against one limit; callers are serialised by
+    an advisory lock, so two instances cannot both let the last attempt through. Run it
+    in a transaction of its own, committed even when the look-up then fails."""
+    at = at or dt.datetime.now(dt.UTC)
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(
+        sa.func.hashtextextended(f"fse_lookup:{caller}", 0))))
+    session.execute(sa.delete(FseLookup).where(FseLookup.caller == caller,
+                                               FseLookup.at <= at - LOOKUP_WINDOW))
+    recent = session.scalars(sa.select(FseLookup.at).where(FseLookup.caller == caller)
+                             .order_by(FseLookup.at)).all()
+    if len(recent) >= per_minute:
+        wait = (recent[len(recent) - per_minute] + LOOKUP_WINDOW - at).total_seconds()
+        raise TooManyRequests("Too many FSE code look-ups; slow down.",
+                              extra={"retry_after": str(max(1, math.ceil(wait)))})
+    session.add(FseLookup(caller=caller, at=at))
 
 
 def member_for_code(session: DbSession, box: SecretBox, code: Any) -> str:

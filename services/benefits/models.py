@@ -177,6 +177,18 @@ class FeedImport(Base):
     report_key: Mapped[str] = mapped_column(sa.String(300))
 
 
+class FseLookup(Base):
+    """One attempt of a practitioner's system to resolve an FSE code, kept a minute: the
+    per-caller limit, shared by every instance of the service."""
+
+    __tablename__ = "fse_lookups"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    caller: Mapped[str] = mapped_column(sa.String(200))
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+sa.Index("ix_fse_lookups_caller_at", FseLookup.caller, FseLookup.at)
 # The listings read a member's page from these alone (migration 0003 says why).
 sa.Index("ix_refunds_listing", Refund.member_id, Refund.refund_date.desc(), Refund.id.desc(),
          postgresql_include=["care_date", "beneficiary_id", "practitioner", "act",

@@ -4,7 +4,6 @@ Entrypoints only; the rules live in `profiles` and `cards`."""
 from __future__ import annotations
 
 import base64
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from services.kit.config import BaseSettings, Settings, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
 from services.kit.directory import MemberCopyHandlers
-from services.kit.errors import TooManyRequests
 from services.kit.health import HealthEntrypoints
 from services.kit.keys import SigningKey
 from services.kit.rpc import rpc
@@ -65,7 +63,6 @@ class Keys(DependencyProvider):
         self._apple = self._google = None
         self.lookups_per_minute = settings.BENEFITS_PRACTITIONER_LOOKUPS_PER_MINUTE
         self.news_days = settings.BENEFITS_NEWS_DAYS
-        self._lookups: dict[str, list[float]] = {}
 
     def get_dependency(self, worker_ctx: Any) -> Keys:
         return self
@@ -92,15 +89,6 @@ class Keys(DependencyProvider):
                 if s.BENEFITS_GOOGLE_KEY_FILE
                 else wallet.development_google_config(self.wallet_dir / "google"))
         return self._google
-
-    def allow_lookup(self, caller: str) -> None:
-        """A sliding minute per calling system, so a leaked caller cannot sweep codes."""
-        now = time.monotonic()
-        recent = [t for t in self._lookups.get(caller, []) if now - t < 60]
-        if len(recent) >= self.lookups_per_minute:
-            raise TooManyRequests("Too many FSE code look-ups; slow down.",
-                                  extra={"retry_after": "60"})
-        self._lookups[caller] = [*recent, now]
 
 
 class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
@@ -205,7 +193,8 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
     @rpc
     def care_sheets_for_code(self, fse_code: str) -> dict:
         """A practitioner's system resolves a member's FSE code: rate-limited, audited."""
-        self.keys.allow_lookup(self.context.actor)
+        with self.db.transaction() as tx:  # committed even when the code is unknown
+            cards.allow_lookup(tx.session, self.context.actor, self.keys.lookups_per_minute)
         with self.db.transaction() as tx:
             member_id = cards.member_for_code(tx.session, self.keys.box, fse_code)
             tx.audit("fse_code.used", member_id=member_id)
