@@ -87,6 +87,7 @@ class GatewaySettings(BaseSettings, StorageSettings, DocumentsUploadSettings):
     GATEWAY_FORGOT_LIMIT_PER_IP, GATEWAY_FORGOT_LIMIT_WINDOW = address_limit(60, 600)
     GATEWAY_CARD_STATUS_LIMIT_PER_IP, GATEWAY_CARD_STATUS_LIMIT_WINDOW = address_limit(120, 60)
     GATEWAY_SIMULATION_LIMIT_PER_IP, GATEWAY_SIMULATION_LIMIT_WINDOW = address_limit(60, 60)
+    GATEWAY_WALLET_LIMIT_PER_IP, GATEWAY_WALLET_LIMIT_WINDOW = address_limit(300, 60)
     GATEWAY_WEB_APP_URL = Url(("http", "https"), load_default="http://127.0.0.1:8000/")
     GATEWAY_MOBILE_REDIRECT_URL = fields.String(load_default="memberspace://mconnect")
 

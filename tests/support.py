@@ -20,6 +20,8 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "AUTH_DATABASE_URL": f"{PG}/memberspace_test_auth",
         "AUTH_SIGNING_KEY_FILE": str(signing_key),
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{TEST_ENV['port']}",
+        "BENEFITS_APPLE_WEB_SERVICE_URL":
+            f"http://127.0.0.1:{TEST_ENV['port']}/api/v1/wallet/apple",
         "LOG_LEVEL": "INFO",
         "RPC_TIMEOUT": "10",
         "GATEWAY_REDIS_PREFIX": f"memberspace-test:{uuid.uuid4().hex}:",

@@ -11,4 +11,5 @@ from gateway.routes import (  # noqa: F401
     pension,
     requests,
     system,
+    wallet,
 )

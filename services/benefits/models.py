@@ -189,6 +189,31 @@ class FseLookup(Base):
 
 
 sa.Index("ix_fse_lookups_caller_at", FseLookup.caller, FseLookup.at)
+class PassRegistration(Base):
+    """A device that added the card's Apple Wallet pass and asked to hear of its updates
+    (Apple's web service protocol)."""
+
+    __tablename__ = "pass_registrations"
+
+    device_library_id: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    pass_type_id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    serial: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    push_token: Mapped[str] = mapped_column(sa.String(200))
+    registered_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                       default=_now)
+
+
+class WalletPass(Base):
+    """When a pass's content last changed: a fingerprint of what it shows, compared when
+    a device asks, moves `updated_at` (the web service's Last-Modified and tags)."""
+
+    __tablename__ = "wallet_passes"
+
+    serial: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
 # The listings read a member's page from these alone (migration 0003 says why).
 sa.Index("ix_refunds_listing", Refund.member_id, Refund.refund_date.desc(), Refund.id.desc(),
          postgresql_include=["care_date", "beneficiary_id", "practitioner", "act",

@@ -11,13 +11,14 @@ from marshmallow import ValidationError, fields, validate, validates
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
-from services.benefits import cards, imports, ledger, profiles
+from services.benefits import cards, imports, ledger, profiles, wallet_updates
 from services.benefits.models import Member, Profile
 from services.benefits.secrets_box import SecretBox
 from services.kit.config import BaseSettings, Settings, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
 from services.kit.directory import MemberCopyHandlers
+from services.kit.errors import NotFound
 from services.kit.health import HealthEntrypoints
 from services.kit.keys import SigningKey
 from services.kit.rpc import rpc
@@ -35,6 +36,13 @@ class BenefitsSettings(BaseSettings, StorageSettings):
     BENEFITS_APPLE_PASS_CERT_FILE = fields.String(load_default="")
     BENEFITS_APPLE_PASS_KEY_FILE = fields.String(load_default="")
     BENEFITS_APPLE_WWDR_CERT_FILE = fields.String(load_default="")
+    # Apple Wallet's web service (pass updates): its public address, and the secret the
+    # passes' authentication tokens derive from (while unset, one made under
+    # BENEFITS_WALLET_DIR); no webServiceURL in the passes when the address is empty
+    BENEFITS_APPLE_WEB_SERVICE_URL = fields.String(
+        load_default="http://127.0.0.1:8000/api/v1/wallet/apple",
+        validate=validate.Regexp(r"^(https?://[^\s]+)?$", error="an http(s) URL, or empty"))
+    BENEFITS_APPLE_AUTH_SECRET_FILE = fields.String(load_default="")
     BENEFITS_GOOGLE_ISSUER_ID = fields.String(load_default="")
     BENEFITS_GOOGLE_KEY_FILE = fields.String(load_default="")
     BENEFITS_PRACTITIONER_LOOKUPS_PER_MINUTE = fields.Integer(
@@ -73,11 +81,21 @@ class Keys(DependencyProvider):
 
         if self._apple is None:
             s = self._settings
+            service = ({"web_service_url": s.BENEFITS_APPLE_WEB_SERVICE_URL.rstrip("/"),
+                        "authentication_token": self._pass_secret()}
+                       if s.BENEFITS_APPLE_WEB_SERVICE_URL else {})
             self._apple = (wallet.load_apple_config(
                 s.BENEFITS_APPLE_PASS_CERT_FILE, s.BENEFITS_APPLE_PASS_KEY_FILE,
-                s.BENEFITS_APPLE_WWDR_CERT_FILE) if s.BENEFITS_APPLE_PASS_CERT_FILE
-                else wallet.development_apple_config(self.wallet_dir / "apple"))
+                s.BENEFITS_APPLE_WWDR_CERT_FILE, **service) if s.BENEFITS_APPLE_PASS_CERT_FILE
+                else wallet.development_apple_config(self.wallet_dir / "apple", **service))
         return self._apple
+
+    def _pass_secret(self) -> str:
+        from services.benefits import wallet
+
+        configured = self._settings.BENEFITS_APPLE_AUTH_SECRET_FILE
+        return (Path(configured).read_text().strip() if configured
+                else wallet.development_pass_secret(self.wallet_dir / "apple"))
 
     def google(self) -> Any:
         from services.benefits import wallet
@@ -147,13 +165,16 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
     @rpc
     def wallet_pass(self, member_id: str, kind: str) -> dict:
         """The card as an Apple pass (base64, a few KB) or a Google save link."""
-        from services.benefits import wallet
-
         with self.db.member_read(member_id, f"wallet.{kind}") as session:
             view = cards.card_view(session, self.keys.card_key, member_id)
+        return self._pass_of(view, kind)
+
+    def _pass_of(self, view: dict, kind: str) -> dict:
+        from services.benefits import wallet
+
         card = wallet.CardForPass(
             # one serial per registration number: a renewed card replaces the pass
-            serial=f"{view['fund']}-{view['registration_number']}",
+            serial=wallet_updates.pass_serial(view["fund"], view["registration_number"]),
             member_name=f"{view['first_name']} {view['last_name'].upper()}",
             registration_number=view["registration_number"], fund=view["fund"],
             valid_from=cards.dt.date.fromisoformat(view["valid_from"]),
@@ -188,6 +209,55 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
                    if isinstance(period, dict) else None)
         with self.db.member_read(member_id, "payments.statement", details=details) as session:
             return ledger.payments_for_statement(session, member_id, period)
+
+    # -- Apple Wallet's web service (through the gateway, for devices) -------------------
+    def _apple_service(self, pass_type: str, serial: str, token: Any) -> Any:
+        """The configuration, once the pass type is ours and the token the pass's."""
+        config = self.keys.apple()
+        if config.authentication_token is None or pass_type != config.pass_type_identifier:
+            raise NotFound("Unknown pass type.", code="pass_type_not_found")
+        wallet_updates.check_token(config.authentication_token, serial, token)
+        return config
+
+    @rpc
+    def register_pass_device(self, device: str, pass_type: str, serial: str, token: str,
+                             push_token: str) -> dict:
+        self._apple_service(pass_type, serial, token)
+        with self.db.transaction() as tx:
+            card = wallet_updates.card_for_serial(tx.session, serial)
+            created = wallet_updates.register(tx.session, device, pass_type, serial,
+                                              push_token)
+            if created:
+                tx.audit("wallet.device_registered", member_id=card.member_id,
+                         details={"serial": serial})
+            return {"created": created}
+
+    @rpc
+    def unregister_pass_device(self, device: str, pass_type: str, serial: str,
+                               token: str) -> None:
+        self._apple_service(pass_type, serial, token)
+        with self.db.transaction() as tx:
+            wallet_updates.unregister(tx.session, device, pass_type, serial)
+
+    @rpc
+    def changed_passes(self, device: str, pass_type: str, since: str | None = None) -> dict:
+        with self.db.transaction() as tx:
+            return wallet_updates.changed_serials(tx.session, device, pass_type, since)
+
+    @rpc
+    def latest_pass(self, pass_type: str, serial: str, token: str) -> dict:
+        """The pass as it is now, with when its content last changed."""
+        self._apple_service(pass_type, serial, token)
+        with self.db.transaction() as tx:
+            card = wallet_updates.card_for_serial(tx.session, serial)
+            modified = wallet_updates.last_modified(tx.session, card)
+            view = cards.card_view(tx.session, self.keys.card_key, card.member_id)
+            if wallet_updates.pass_serial(view["fund"], view["registration_number"]) \
+                    != serial:  # the member's pass is now another card's (the first)
+                raise NotFound("No card behind this pass.", code="card_not_found")
+            tx.audit("wallet.pass_refreshed", member_id=card.member_id,
+                     details={"serial": serial})
+        return {**self._pass_of(view, "apple"), "last_modified": modified.isoformat()}
 
     # -- practitioners' systems and the public status check -----------------------------------
     @rpc

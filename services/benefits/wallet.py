@@ -25,6 +25,7 @@ import io
 import json
 import os
 import re
+import secrets
 import struct
 import tempfile
 import unicodedata
@@ -725,6 +726,21 @@ def development_apple_config(directory: Path, *, web_service_url: str | None = N
                              directory / DEV_WWDR_CERTIFICATE,
                              web_service_url=web_service_url,
                              authentication_token=authentication_token)
+
+
+DEV_WEB_SERVICE_KEY = "web-service.key"
+
+
+def development_pass_secret(directory: Path) -> str:
+    """The secret the development passes' authentication tokens derive from: 32 random
+    bytes (hex), made once under directory (0600) and reused, so that passes already
+    on a device stay valid across restarts."""
+    directory = Path(directory)
+    path = directory / DEV_WEB_SERVICE_KEY
+    with _locked(directory):
+        if not path.exists():
+            _write(path, secrets.token_hex(32).encode(), 0o600)
+    return path.read_text().strip()
 
 
 def development_google_config(directory: Path, *, origins: Sequence[str] = (),

@@ -153,3 +153,66 @@ def test_wallet_is_mobile_only_and_passes_are_signed(api, suite):
     claims = jwt.decode(google["save_url"].rsplit("/", 1)[1],
                         options={"verify_signature": False})
     assert claims["aud"] == "google" and claims["typ"] == "savetowallet"
+
+
+def pass_json(api, token) -> dict:
+    r = api.get("/api/v1/me/card/wallet/apple", token)
+    assert r.status_code == 200, r.text
+    return json.loads(zipfile.ZipFile(io.BytesIO(r.content)).read("pass.json"))
+
+
+def test_wallet_web_service_follows_a_renewed_card(api, suite, rpc, test_env):
+    import time
+
+    member = fresh_member(rpc)
+    number = member["subscriptions"][0]["registration_number"]
+    known(rpc, member["member_id"], {"registration_number": number, **CARD})
+    token = api.login(member["identifier"], member["password"], client="mobile")[
+        "access_token"]
+    first = pass_json(api, token)
+    assert first["webServiceURL"] == test_env["BENEFITS_APPLE_WEB_SERVICE_URL"]
+    base = "/api/v1/wallet/apple/v1"
+    kind, serial = first["passTypeIdentifier"], first["serialNumber"]
+    auth = {"Authorization": f"ApplePass {first['authenticationToken']}"}
+    device = f"device{uuid.uuid4().hex[:12]}"
+    registration = f"{base}/devices/{device}/registrations/{kind}/{serial}"
+
+    wrong = {"Authorization": "ApplePass " + "0" * 64}
+    assert_problem(api.post(registration, json={"pushToken": "abc"}, headers=wrong),
+                   401, "pass_unauthorized")
+    assert_problem(api.post(registration, json={"pushToken": "abc"}), 401,
+                   "pass_unauthorized")  # no token at all
+    assert api.post(registration, json={"pushToken": "abc"}, headers=auth).status_code == 201
+    assert api.post(registration, json={"pushToken": "abc"}, headers=auth).status_code == 200
+    assert_problem(api.post(registration, json={}, headers=auth), 422, "validation_failed")
+
+    listing = f"{base}/devices/{device}/registrations/{kind}"
+    changed = api.get(listing)
+    assert changed.status_code == 200 and changed.json()["serialNumbers"] == [serial]
+    tag = changed.json()["lastUpdated"]
+    assert api.get(f"{listing}?passesUpdatedSince={tag}").status_code == 204
+
+    latest = api.get(f"{base}/passes/{kind}/{serial}", headers=auth)
+    assert latest.status_code == 200
+    assert latest.headers["Content-Type"] == "application/vnd.apple.pkpass"
+    modified = latest.headers["Last-Modified"]
+    assert api.get(f"{base}/passes/{kind}/{serial}",
+                   headers={**auth, "If-Modified-Since": modified}).status_code == 304
+    assert_problem(api.get(f"{base}/passes/{kind}/{serial}", headers=wrong), 401,
+                   "pass_unauthorized")
+
+    time.sleep(1.1)  # tags count whole seconds
+    rpc.benefits.issue_card(member["member_id"], {
+        "registration_number": number, **CARD, "valid_until": "2028-12-31"})
+    changed = api.get(f"{listing}?passesUpdatedSince={tag}")
+    assert changed.status_code == 200 and changed.json()["serialNumbers"] == [serial]
+    renewed = api.get(f"{base}/passes/{kind}/{serial}",
+                      headers={**auth, "If-Modified-Since": modified})
+    assert renewed.status_code == 200
+    shown = json.loads(zipfile.ZipFile(io.BytesIO(renewed.content)).read("pass.json"))
+    assert shown["serialNumber"] == serial and shown["expirationDate"].startswith("2028-12-31")
+
+    assert api.post(f"{base}/log", json={"logs": ["[2026-11-27] Web service error"]}
+                    ).status_code == 200
+    assert api.request("DELETE", registration, headers=auth).status_code == 200
+    assert api.get(listing).status_code == 204
