@@ -25,6 +25,11 @@ class ConfigError(SystemExit):
         self.problems = dict(problems)
 
 
+class StartRefused(Exception):
+    """Raised by a dependency provider's `setup` when what it needs is unusable (a
+    malformed data file, say); the runner prints it and exits 78, as for bad settings."""
+
+
 def _flatten(msg: Any) -> list[str]:
     if isinstance(msg, (list, tuple)):
         return [m for item in msg for m in _flatten(item)]

@@ -29,7 +29,7 @@ patch_psycopg()
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from services.kit.config import ConfigError, load_settings  # noqa: E402
+from services.kit.config import ConfigError, StartRefused, load_settings  # noqa: E402
 from services.kit.logging import configure_logging, get_logger  # noqa: E402
 from services.kit.wire import install as install_wire_json  # noqa: E402
 
@@ -77,7 +77,12 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    runner.start()
+    try:
+        runner.start()
+    except StartRefused as exc:  # a dependency provider cannot work with what it found
+        print(f"{service_cls.name}: {exc}", file=sys.stderr)
+        runner.kill()
+        return 78  # EX_CONFIG
     log.info("service_started", pid=os.getpid())
     try:
         runner.wait()

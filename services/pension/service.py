@@ -7,7 +7,9 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from services.kit.config import BaseSettings, Settings, Url, database_url_field
+from nameko.extensions import DependencyProvider
+
+from services.kit.config import BaseSettings, Settings, StartRefused, Url, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
 from services.kit.directory import MemberCopyHandlers
@@ -40,6 +42,21 @@ def erase_member(session: Any, member_id: str) -> None:
     session.query(Member).filter(Member.member_id == member_id).delete()
 
 
+class PensionParameters(DependencyProvider):
+    """Reads and checks every parameter file when the service starts: a malformed or
+    inconsistent file stops the start with its reason (exit 78), instead of failing the
+    first simulation that needs it."""
+
+    def setup(self) -> None:
+        try:
+            self.parameters = rules.Parameters.load(rules.PARAMETERS_DIR)
+        except rules.ParameterError as exc:
+            raise StartRefused(f"pension parameters: {exc}") from None
+
+    def get_dependency(self, worker_ctx: Any) -> rules.Parameters:
+        return self.parameters
+
+
 def _simulate(inputs: rules.SimulationInputs) -> dict[str, Any]:
     return rules.simulate(inputs).as_dict()
 
@@ -52,6 +69,7 @@ class PensionService(HealthEntrypoints, MemberCopyHandlers):
     db = Database("PENSION_DATABASE_URL")
     storage = StorageProvider("documents")
     settings = Settings()
+    parameters = PensionParameters()
 
     member_model = Member
     copy_member = staticmethod(copy_member)

@@ -547,3 +547,25 @@ def test_schemas_are_exported_for_the_routes() -> None:
             "incapacity", "future_monthly_gross_salary", "future_class",
             "yearly_salary_growth", "stop_date"} == set(AnonymousSimulationSchema().fields)
     assert "career" not in MemberAssumptionsSchema().fields
+
+
+def test_the_service_refuses_to_start_on_a_malformed_parameter_file(tmp_path, monkeypatch):
+    import shutil
+
+    from services.kit.config import StartRefused
+    from services.pension import rules as pension_rules
+    from services.pension.service import PensionParameters
+
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    for directory in (good, bad):
+        directory.mkdir()
+        for path in pension_rules.PARAMETERS_DIR.glob("*.json"):
+            shutil.copy(path, directory / path.name)
+    (bad / "zz-extra.json").write_text('{"parameters": ')
+    provider = PensionParameters()
+    monkeypatch.setattr(pension_rules, "PARAMETERS_DIR", good)
+    provider.setup()  # the shipped files load
+    assert "car_point_value" in provider.parameters.names()
+    monkeypatch.setattr(pension_rules, "PARAMETERS_DIR", bad)
+    with pytest.raises(StartRefused, match=r"zz-extra\.json"):
+        provider.setup()
