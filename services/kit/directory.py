@@ -25,12 +25,14 @@ class MemberCatchUp(DependencyProvider):
 
     def __init__(self, database_attr: str = "db"):
         self.database_attr = database_attr
+        self._thread: Any = None
 
     def start(self) -> None:
         self._thread = self.container.spawn_managed_thread(self._run)
 
     def stop(self) -> None:
-        self._thread.kill()
+        if self._thread is not None:  # also killed when another extension failed to start
+            self._thread.kill()
 
     kill = stop
 
