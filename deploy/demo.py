@@ -120,17 +120,9 @@ MARIE_ALERTS = [
 
 def _demo_alerts(proxy: Any, member_id: str) -> None:
     """Marie's alerts, once notifications has heard of her (events are asynchronous)."""
-    deadline = time.monotonic() + 30
     for alert in MARIE_ALERTS:
-        while True:
-            try:
-                posted = proxy.notifications.post_alert(
-                    member_id, {k: v for k, v in alert.items() if k != "read"})
-                break
-            except Exception as exc:
-                if "member_not_found" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        posted = _when_known(proxy.notifications.post_alert, member_id,
+                             {k: v for k, v in alert.items() if k != "read"})
         if alert["read"]:
             proxy.notifications.mark_read(member_id, posted["id"])
 

@@ -101,7 +101,7 @@ class Suite:
     def declare_queues(self) -> list[str]:
         """Every event handler's queue, before any service publishes (as at deploy)."""
         from services.kit.handlers import declare_queues
-        from services.kit.runner import load_service
+        from services.kit.loader import load_service
 
         amqp = self.env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
         return declare_queues(amqp, [load_service(p) for p in SERVICES.values()])

@@ -78,7 +78,8 @@ class RequestContext(DependencyProvider):
         if isinstance(code, str):
             log.info("call_handled", outcome=code, duration_ms=elapsed)
         else:
-            log.error("call_failed", duration_ms=elapsed, exc_info=exc_info)
+            # nameko has logged its traceback ("error handling worker ..."): one is enough
+            log.error("call_failed", duration_ms=elapsed, error=type(exc).__name__)
 
     def worker_teardown(self, worker_ctx) -> None:
         structlog.contextvars.clear_contextvars()

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import eventlet
+import psycopg2.errors
 import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import Engine
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.kit.context import CallContext, context_from_data
 from services.kit.errors import FieldError, ValidationFailed
 from services.kit.events import OutboxRelay, add_to_outbox, build_envelope
-from services.kit.handlers import clear_success, handler_queues, retry_due
+from services.kit.handlers import handler_queues, retry_due
 from services.kit.logging import get_logger
 from services.kit.tables import audit_log
 
@@ -45,17 +46,22 @@ def make_engine(url: str, pool_size: int = 10, **options: Any) -> Engine:
         pool_recycle=1800,
         **options,
     )
-    sa.event.listen(engine, "handle_error", _refuse_nul_characters)
+    sa.event.listen(engine, "handle_error", _refuse_bad_input)
     return engine
 
 
-def _refuse_nul_characters(context: Any) -> None:
-    """PostgreSQL text cannot hold NUL (U+0000): psycopg2 refuses such a parameter
-    before sending it. That is the caller's bad input (422), not a failure of ours."""
+def _refuse_bad_input(context: Any) -> None:
+    """What only the database notices about a caller's values is the caller's bad input
+    (422), not a failure of ours: text holding NUL (U+0000), which psycopg2 refuses
+    before sending it; a value PostgreSQL cannot read as its column's type (an
+    identifier that is no UUID, say)."""
     exc = context.original_exception
     if isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
         raise ValidationFailed.of([FieldError("", "nul_character",
                                               "Text may not contain NUL (U+0000) characters.")])
+    if isinstance(exc, psycopg2.errors.InvalidTextRepresentation):
+        raise ValidationFailed.of([FieldError("", "invalid",
+                                              "A value is not of the expected form.")])
 
 
 class UnitOfWork:
@@ -104,10 +110,6 @@ def purge_audit(engine: Engine, retention_days: int) -> int:
         return conn.execute(audit_log.delete().where(
             audit_log.c.at < sa.func.now() - sa.text(f"interval '{int(retention_days)} days'")
         )).rowcount
-
-
-def _has_kit_handlers(service_cls: type) -> bool:
-    return bool(handler_queues(service_cls))
 
 
 class Store:
@@ -185,7 +187,7 @@ class Database(DependencyProvider):
         self.audit_retention_days = settings.AUDIT_RETENTION_DAYS
         self.amqp_uri = settings.AMQP_URI
         # services with kit event handlers keep failed events to retry
-        self.retries_events = _has_kit_handlers(self.container.service_cls)
+        self.retries_events = bool(handler_queues(self.container.service_cls))
         self._sweeper = None
 
     def start(self) -> None:
@@ -225,8 +227,6 @@ class Database(DependencyProvider):
                 if dt.datetime.now() - last_purge > dt.timedelta(hours=1):
                     self.relay.purge()
                     purge_audit(self.engine, self.audit_retention_days)
-                    if self.retries_events:
-                        clear_success(self.engine)
                     last_purge = dt.datetime.now()
             except Exception:
                 log.warning("outbox_sweep_failed", exc_info=True)

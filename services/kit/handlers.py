@@ -38,13 +38,12 @@ from sqlalchemy.engine import Engine
 
 from services.kit.events import event_exchange, mark_processed, parse_envelope
 from services.kit.logging import get_logger
-from services.kit.tables import failed_events
+from services.kit.tables import failed_events, processed_events
 
 log = get_logger(__name__)
 
 MAX_ATTEMPTS = 16
 REQUEUE_PAUSE = 5.0
-HANDLERS_ATTR = "_kit_event_handlers"
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -121,6 +120,10 @@ def retry_due(engine: Engine, amqp_uri: str, batch: int = 100) -> int:
     publisher = Publisher(amqp_uri, use_confirms=True, serializer="json")
     sent = 0
     with engine.begin() as conn:
+        # a retry that succeeded left its row behind: drop it rather than resend it
+        conn.execute(failed_events.delete().where(sa.exists().where(
+            processed_events.c.consumer == failed_events.c.consumer,
+            processed_events.c.event_id == failed_events.c.event_id)))
         rows = conn.execute(
             sa.select(failed_events).where(failed_events.c.next_attempt_at <= sa.func.now())
             .order_by(failed_events.c.next_attempt_at).limit(batch)
@@ -128,23 +131,13 @@ def retry_due(engine: Engine, amqp_uri: str, batch: int = 100) -> int:
         for row in rows:
             publisher.publish(row.payload, exchange=Exchange(""), routing_key=row.queue)
             # a watchdog: should this redelivery get lost, it is sent again later; once
-            # handled, `clear_success` removes the row
+            # handled, the next sweep removes the row (see above)
             conn.execute(failed_events.update().where(
                 failed_events.c.consumer == row.consumer,
                 failed_events.c.event_id == row.event_id).values(
                 next_attempt_at=sa.func.now() + backoff(row.attempts + 1)))
             sent += 1
     return sent
-
-
-def clear_success(engine: Engine) -> None:
-    """Drop failure records of events that have since been processed."""
-    from services.kit.tables import processed_events
-
-    with engine.begin() as conn:
-        conn.execute(failed_events.delete().where(sa.exists().where(
-            processed_events.c.consumer == failed_events.c.consumer,
-            processed_events.c.event_id == failed_events.c.event_id)))
 
 
 def handler_queues(service_cls: type) -> list[Queue]:

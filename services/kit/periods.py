@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -26,5 +27,9 @@ class Period(Schema):
     def _order(self, data: dict, **_: Any) -> None:
         if data["date_to"] < data["date_from"]:
             raise ValidationError("Before `from`.", "to")
-        if data["date_to"] > data["date_from"] + relativedelta(years=self.max_years):
+        try:
+            latest = data["date_from"] + relativedelta(years=self.max_years)
+        except (ValueError, OverflowError):  # past year 9999: any `to` is within the limit
+            latest = dt.date.max
+        if data["date_to"] > latest:
             raise ValidationError(f"At most {self.max_years} years.", "to")

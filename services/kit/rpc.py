@@ -5,17 +5,19 @@ lives on. `ServiceRpc` waits at most `timeout` seconds, and gives the request
 message the same time-to-live, so a request nobody answered in time is never
 executed later. A timeout is `ServiceTimeout` (504) while the target has
 consumers, `ServiceUnavailable` (503) when it has none or was never declared; the
-calls that follow are then answered 503 at once until a consumer is back.
+calls that follow are then answered 503 at once until a consumer is back (looked
+for at most once a second).
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 import eventlet
 from kombu import Connection
-from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
     AMQP_URI_CONFIG_KEY,
@@ -111,16 +113,20 @@ class ServiceRpc(DependencyProvider, HeaderEncoder):
         # back (see `absent`).
         self.publisher = Publisher(self.amqp_uri, use_confirms=False, serializer="json")
         self.absent = False
+        self.absent_until = 0.0
 
     def get_dependency(self, worker_ctx: Any) -> RemoteService:
         return RemoteService(self, worker_ctx)
 
     def call(self, worker_ctx: Any, method: str, args: tuple, kwargs: dict,
-             timeout: float | None = None, target: str | None = None) -> Any:
+             timeout: float | None = None) -> Any:
         timeout = timeout or self.default_timeout
-        if target is not None and target != self.target_service:
-            return _for_target(self, target).call(worker_ctx, method, args, kwargs, timeout)
         if self.absent:
+            # each look costs a connection to the broker: at most one a second, and the
+            # calls meanwhile (or during the look) are answered at once
+            if time.monotonic() < self.absent_until:
+                raise ServiceUnavailable(f"The {self.target_service} service is not available.")
+            self.absent_until = time.monotonic() + 1.0
             if consumer_count(self.amqp_uri, self.target_service) == 0:
                 raise ServiceUnavailable(f"The {self.target_service} service is not available.")
             self.absent = False
@@ -137,17 +143,16 @@ class ServiceRpc(DependencyProvider, HeaderEncoder):
                 extra_headers=self.get_message_headers(worker_ctx),
                 expiration=timeout,
             )
-        except UndeliverableMessage:
-            events.pop(correlation_id, None)
-            raise ServiceUnavailable(
-                f"The {self.target_service} service is not available.") from None
+        except BaseException:
+            events.pop(correlation_id, None)  # no reply will ever come for it
+            raise
         body = None
         with eventlet.Timeout(timeout, False):
             body = reply.wait()
         if body is None:
             events.pop(correlation_id, None)
             if consumer_count(self.amqp_uri, self.target_service) == 0:
-                self.absent = True
+                self.absent, self.absent_until = True, time.monotonic() + 1.0
                 raise ServiceUnavailable(f"The {self.target_service} service is not available.")
             raise ServiceTimeout(f"The {self.target_service} service did not answer in time.")
         error = body.get("error")
@@ -173,7 +178,7 @@ def _for_target(provider: ServiceRpc, target: str) -> ServiceRpc:
         sibling = object.__new__(type(provider))
         sibling.__dict__.update({k: v for k, v in provider.__dict__.items()
                                  if k != "_siblings"})
-        sibling.target_service, sibling.absent = target, False
+        sibling.target_service, sibling.absent, sibling.absent_until = target, False, 0.0
         siblings[target] = sibling
     return siblings[target]
 

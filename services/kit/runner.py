@@ -17,7 +17,6 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
-import importlib  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
@@ -30,14 +29,9 @@ patch_psycopg()
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from services.kit.config import ConfigError, StartRefused, load_settings  # noqa: E402
+from services.kit.loader import load_service  # noqa: E402
 from services.kit.logging import configure_logging, get_logger  # noqa: E402
 from services.kit.wire import install as install_wire_json  # noqa: E402
-
-
-def load_service(path: str) -> type:
-    module_name, _, class_name = path.partition(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, class_name)
 
 
 def nameko_config(settings: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -122,3 +122,7 @@ def test_text_with_a_nul_character_is_refused_not_a_server_error(api, suite, rpc
     with pytest.raises(ValidationFailed) as caught:
         rpc.benefits.list_refunds(member["member_id"], {"beneficiary": "a\x00b"})
     assert [e["code"] for e in caught.value.errors] == ["nul_character"]
+    # ... and so is an identifier PostgreSQL cannot read as one
+    with pytest.raises(ValidationFailed) as caught:
+        rpc.benefits.list_refunds("not-a-member-id", {})
+    assert [e["code"] for e in caught.value.errors] == ["invalid"]
