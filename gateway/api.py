@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import redis
@@ -138,11 +140,30 @@ def read_json(request: Request, limit: int) -> dict[str, Any]:
         raise ApiError(413, "payload_too_large", f"The body may not exceed {limit} bytes.")
     try:
         data = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "malformed_json", "The body must be a JSON object.")
+    if _depth(data) > MAX_JSON_DEPTH:  # nothing the API takes nests this deep
+        raise ApiError(400, "malformed_json",
+                       f"The body nests deeper than {MAX_JSON_DEPTH} levels.")
     return data
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _depth(data: Any) -> int:
+    """How deeply objects and arrays nest (without recursion: bodies are untrusted)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_JSON_DEPTH:
+                stack += [(v, level + 1) for v in (value.values() if isinstance(value, dict)
+                                                   else value)]
+    return deepest
 
 
 def load(schema_cls: type[Schema], data: Any, location: str = "") -> dict[str, Any]:
@@ -153,7 +174,7 @@ def load(schema_cls: type[Schema], data: Any, location: str = "") -> dict[str, A
                                           "Text may not contain NUL (U+0000) characters.")
                                for path in nul])
     try:
-        return _schema(schema_cls).load(data)
+        return schema_instance(schema_cls).load(data)
     except ValidationError as exc:
         errors = marshmallow_errors(exc.messages, location)
         raise ApiError(422, "validation_failed", "The request has invalid fields.",
@@ -195,6 +216,17 @@ def json_body(payload: Any) -> bytes:
         return json.dumps(payload, separators=(",", ":")).encode()
 
 
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback name and the UTF-8 one (RFC 6266 / 5987)."""
+    ascii_name = "".join(c for c in unicodedata.normalize("NFKD", filename)
+                         if c.isascii() and c.isprintable() and c not in '"\\;')
+    ascii_name = ascii_name.strip() or "download"
+    value = f'attachment; filename="{ascii_name}"'
+    if ascii_name != filename:
+        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return value
+
+
 def json_response(payload: Any, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
     response = Response(json_body(payload), status=status,
@@ -205,14 +237,14 @@ def json_response(payload: Any, status: int = 200,
 
 
 @functools.cache
-def _schema(schema_cls: type[Schema]) -> Schema:
+def schema_instance(schema_cls: type[Schema]) -> Schema:
     """One instance per schema class: dumping and loading are thread-safe."""
     return schema_cls()
 
 
 @functools.cache
 def _declared(schema_cls: type[Schema]) -> frozenset[str]:
-    return frozenset(f.data_key or name for name, f in _schema(schema_cls).fields.items())
+    return frozenset(f.data_key or name for name, f in schema_instance(schema_cls).fields.items())
 
 
 def render(route: Route, result: Any) -> Response:
@@ -229,7 +261,7 @@ def render(route: Route, result: Any) -> Response:
         declared = _declared(route.response)
         payload = {k: v for k, v in result.items() if k in declared}
     else:
-        payload = _schema(route.response).dump(result)
+        payload = schema_instance(route.response).dump(result)
     return json_response(payload, status, headers)
 
 

@@ -143,14 +143,16 @@ def verify_access_token(token: str, keys: TokenKeys, fetch: Callable[[], dict],
     return principal
 
 
-def digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
+def digest(value: str | bytes) -> str:
+    return hashlib.sha256(value if isinstance(value, bytes) else value.encode()).hexdigest()
 
 
 def check_csrf(request: Request, expected_hash: str | None) -> None:
     """Double submit: header equals the readable cookie and belongs to the session."""
-    header = request.headers.get(CSRF_HEADER, "")
-    cookie = request.cookies.get(CSRF_COOKIE, "")
+    # bytes: compare_digest refuses str with non-ASCII characters (a header decoded as
+    # latin-1, an odd cookie) with a TypeError
+    header = request.headers.get(CSRF_HEADER, "").encode("utf-8", "surrogateescape")
+    cookie = request.cookies.get(CSRF_COOKIE, "").encode("utf-8", "surrogateescape")
     if not header or not cookie or not secrets.compare_digest(header, cookie) or (
             expected_hash is not None
             and not secrets.compare_digest(digest(header), expected_hash)):

@@ -6,7 +6,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from gateway.api import MEMBER, Call, json_response, load, read_json, route
+from gateway.api import MEMBER, Call, json_response, load, read_json, route, schema_instance
 from gateway.cookies import clear_session_cookies, set_session_cookies, web_body
 from gateway.problems import ApiError
 from gateway.schemas import (
@@ -17,18 +17,19 @@ from gateway.schemas import (
     RefreshRequest,
     TokenAnswer,
 )
-from gateway.security import CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE
+from gateway.security import CSRF_HEADER, REFRESH_COOKIE, check_csrf
 
 LOGIN_PROBLEMS = ((400, "invalid_identifier"), (401, "invalid_credentials"),
                   (422, "validation_failed"), (429, "login_locked"),
                   (429, "too_many_requests"))
 
 
-def session_answer(call: Call, answer: dict[str, Any], schema: type, status: int = 200) -> Any:
-    """Mobile: tokens in the body. Web: tokens in cookies, the CSRF token in the body."""
+def session_answer(call: Call, answer: dict[str, Any], schema: type) -> Any:
+    """Mobile: tokens in the body (the route's schema shapes it). Web: tokens in cookies,
+    the CSRF token in the body."""
     if "csrf_token" not in answer:
-        return schema().dump(answer)
-    response = json_response(schema().dump(web_body(answer)), status)
+        return answer
+    response = json_response(schema_instance(schema).dump(web_body(answer)))
     return set_session_cookies(response, answer, call.settings)
 
 
@@ -56,9 +57,7 @@ def refresh(call: Call) -> Any:
         csrf = request.headers.get(CSRF_HEADER, "")
         if token is None:
             raise ApiError(401, "invalid_refresh_token", "No refresh token was sent.")
-        if not csrf or csrf != request.cookies.get(CSRF_COOKIE):
-            raise ApiError(403, "csrf_invalid",
-                           f"Send the session's CSRF token in the {CSRF_HEADER} header.")
+        check_csrf(request, None)  # auth then checks it belongs to the session
     answer = call.services.auth.refresh(token, csrf)
     return session_answer(call, answer, TokenAnswer)
 

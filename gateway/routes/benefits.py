@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
-from gateway.api import MEMBER, Call, json_response, route
+from gateway.api import MEMBER, Call, content_disposition, json_response, route
 from gateway.problems import ApiError
 from gateway.schemas import Subscription
 
@@ -172,10 +172,15 @@ def _mobile_only(call: Call) -> None:
 def wallet_apple(call: Call) -> Response:
     _mobile_only(call)
     answer = call.services.benefits.wallet_pass(call.member_id, "apple")
-    response = Response(base64.b64decode(answer["pkpass"]), status=200,
-                        content_type=answer["media_type"])
-    response.headers["Content-Disposition"] = f'attachment; filename="{answer["filename"]}"'
+    response = pkpass_response(answer)
+    response.headers["Content-Disposition"] = content_disposition(answer["filename"])
     return response
+
+
+def pkpass_response(answer: dict[str, Any]) -> Response:
+    """benefits' Apple pass (base64 over RPC) as the .pkpass body."""
+    return Response(base64.b64decode(answer["pkpass"]), status=200,
+                    content_type=answer["media_type"])
 
 
 @route("GET", "/api/v1/me/card/wallet/google", access=MEMBER, response=SaveUrl,
@@ -287,7 +292,7 @@ def _ledger(call: Call, method: str, columns: tuple[str, ...], filename: str) ->
                                           "cursor": page["next_cursor"]})
 
     response = Response(rows(), status=200, content_type="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = content_disposition(filename)
     if "clamped_from" in first:
         response.headers["X-Clamped-From"] = first["clamped_from"]
     return response

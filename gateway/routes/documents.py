@@ -12,16 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from typing import IO, Any
-from urllib.parse import quote
 
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from gateway.api import MEMBER, Call, json_response, route
+from gateway.api import MEMBER, Call, content_disposition, json_response, route
 from gateway.problems import ApiError
 from services.kit.storage import ObjectMissing, Storage
 
@@ -302,17 +300,6 @@ def download_form(call: Call) -> Response:
 
 
 # -- streaming a file out -------------------------------------------------------------------------
-
-def content_disposition(filename: str) -> str:
-    """`attachment` with an ASCII fallback name and the UTF-8 one (RFC 6266 / 5987)."""
-    ascii_name = "".join(c for c in unicodedata.normalize("NFKD", filename)
-                         if c.isascii() and c.isprintable() and c not in '"\\;')
-    ascii_name = ascii_name.strip() or "download"
-    value = f'attachment; filename="{ascii_name}"'
-    if ascii_name != filename:
-        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
-    return value
-
 
 def stream_object(call: Call, grant: dict[str, Any]) -> Response:
     """Stream what documents authorised: `{bucket, key, content_type, filename, size}`

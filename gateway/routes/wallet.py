@@ -5,7 +5,6 @@ pass's own token (`Authorization: ApplePass <token>`), which benefits checks."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from typing import Any
 
@@ -14,6 +13,7 @@ from werkzeug.http import http_date
 from werkzeug.wrappers import Response
 
 from gateway.api import Call, json_response, route
+from gateway.routes.benefits import pkpass_response
 from services.kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -95,8 +95,7 @@ def latest_pass(call: Call) -> Response:
     if since is not None and modified <= since:
         response = Response(status=304)
     else:
-        response = Response(base64.b64decode(answer["pkpass"]), status=200,
-                            content_type=answer["media_type"])
+        response = pkpass_response(answer)
     response.headers["Last-Modified"] = http_date(modified)
     return response
 
