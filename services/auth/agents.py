@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session as DbSession
 
 from services.auth import sessions
 from services.auth.hashing import PasswordHashing
@@ -103,10 +102,3 @@ def login(tx: UnitOfWork, hashing: PasswordHashing, tokens: sessions.TokenSettin
         if locked else
         Unauthorized("The username or the password is incorrect.", code="invalid_credentials"))
     return None
-
-
-def get_agent(session: DbSession, agent_id: str) -> Agent:
-    agent = session.get(Agent, agent_id)
-    if agent is None:
-        raise NotFound("No such agent.", code="agent_not_found")
-    return agent

@@ -60,7 +60,8 @@ def registration_number_forms(number: str) -> tuple[str, ...]:
     return (number,)
 
 
-def _candidates(digits: str) -> tuple[str, ...]:
+def candidates(digits: str) -> tuple[str, ...]:
+    """Registration numbers the digits typed in an identifier may mean."""
     if len(digits) == 5:
         return (digits, SELF_EMPLOYED_PREFIX + digits)
     return (digits,)
@@ -88,7 +89,7 @@ def parse_identifier(raw: object, *, today: datetime.date | None = None) -> Iden
     if birth_date > (today or monaco_today()):
         raise IdentifierError(f"{_FORMAT_HELP} The date of birth cannot be in the future.")
     return Identifier(
-        candidates=_candidates(digits),
+        candidates=candidates(digits),
         birth_date=birth_date,
         normalized=f"{digits}-{day}{month}{year}",
     )

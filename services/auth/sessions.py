@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session as DbSession
 
-from services.auth.identifiers import Identifier, registration_number_forms
+from services.auth.identifiers import Identifier, candidates, registration_number_forms
 from services.auth.models import (
     EmailToken,
     LoginFailure,
@@ -159,9 +161,9 @@ def refresh(tx: UnitOfWork, tokens: TokenSettings, refresh_token: Any,
             "This refresh token was already used; the session has been ended for safety.",
             code="refresh_token_reused"))
         return None
-    if csrf_token is not None and (sess.csrf_hash is None or
-                                   not secrets.compare_digest(digest(csrf_token),
-                                                              sess.csrf_hash)):
+    if csrf_token is not None and (not isinstance(csrf_token, str) or sess.csrf_hash is None
+                                   or not secrets.compare_digest(digest(csrf_token),
+                                                                 sess.csrf_hash)):
         raise Forbidden("The CSRF token does not match the session.", code="csrf_invalid")
     row.spent_at = now()
     if sess.person_id:
@@ -218,15 +220,24 @@ def end_member_sessions(tx: UnitOfWork, person_id: str, reason: str,
     return end_sessions(tx, list(tx.session.scalars(query.with_for_update())), reason)
 
 
+def _find_session(session: DbSession, session_id: Any) -> Session | None:
+    """The session `session_id` names; None for anything not a UUID (the column's type)."""
+    try:
+        key = str(uuid.UUID(str(session_id)))
+    except ValueError:
+        return None
+    return session.get(Session, key)
+
+
 def logout(tx: UnitOfWork, session_id: str, principal_id: str) -> None:
-    sess = tx.session.get(Session, session_id)
+    sess = _find_session(tx.session, session_id)
     if sess is None or sess.principal_id != principal_id:
         raise session_ended()
     end_sessions(tx, [sess], "logout")
 
 
 def active_session(session: DbSession, session_id: str | None, principal_id: str) -> Session:
-    sess = session.get(Session, session_id) if session_id else None
+    sess = _find_session(session, session_id)
     if sess is None or sess.principal_id != principal_id or sess.ended_at is not None:
         raise session_ended()
     return sess
@@ -248,9 +259,21 @@ def recently_ended(session: DbSession, within_seconds: int) -> list[str]:
 
 # -- lockout --------------------------------------------------------------------------
 
+def _keys(numbers: Iterable[str], birth_date: dt.date) -> list[str]:
+    """One counter per registration number, with the birth date: the only key format."""
+    return list(dict.fromkeys(f"{number}-{birth_date:%d%m%Y}" for number in numbers))
+
+
 def lockout_keys(ident: Identifier) -> list[str]:
     """One counter per registration number the identifier may mean, with the birth date."""
-    return [f"{number}-{ident.birth_date:%d%m%Y}" for number in ident.candidates]
+    return _keys(ident.candidates, ident.birth_date)
+
+
+def person_lockout_keys(numbers: Iterable[str], birth_date: dt.date) -> list[str]:
+    """Every key a login of the holder of `numbers` can count on: the candidates of each
+    form they may type (a 5-digit employee number also locks its self-employed twin)."""
+    return _keys((number for held in numbers for form in registration_number_forms(held)
+                  for number in candidates(form)), birth_date)
 
 
 def locked_until(session: DbSession, keys: list[str]) -> dt.datetime | None:
@@ -260,19 +283,30 @@ def locked_until(session: DbSession, keys: list[str]) -> dt.datetime | None:
 
 
 def record_failure(tx: UnitOfWork, keys: list[str], policy: LockoutPolicy) -> bool:
-    """Count one failure on every key; True when this failure locks them."""
+    """Count one failure on every key; True when this failure locks them.
+
+    One upsert per key, so two first failures at once both count (no duplicate row).
+    Reaching the threshold sets the lock and restarts the count at 0, which is how
+    the returned row tells that this failure locked.
+    """
     at = now()
+    until = at + dt.timedelta(seconds=policy.seconds)
+    table = LoginFailure.__table__
+    first_locks = policy.threshold <= 1
+    count = table.c.failures + 1
+    reached = count >= policy.threshold
     locked = False
     for key in keys:
-        row = tx.session.get(LoginFailure, key, with_for_update=True)
-        if row is None:
-            row = LoginFailure(key=key, failures=0, last_failed_at=at)
-            tx.session.add(row)
-        row.failures += 1
-        row.last_failed_at = at
-        if row.failures >= policy.threshold:
-            row.locked_until = at + dt.timedelta(seconds=policy.seconds)
-            row.failures = 0
+        statement = pg_insert(table).values(
+            key=key, failures=0 if first_locks else 1, last_failed_at=at,
+            locked_until=until if first_locks else None,
+        ).on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"failures": sa.case((reached, 0), else_=count),
+                  "last_failed_at": at,
+                  "locked_until": sa.case((reached, until), else_=table.c.locked_until)},
+        ).returning(table.c.failures == 0)
+        if tx.session.execute(statement).scalar_one():
             locked = True
     return locked
 
@@ -284,9 +318,8 @@ def clear_failures(tx: UnitOfWork, keys: list[str]) -> None:
 def clear_person_lock(tx: UnitOfWork, person: Person) -> None:
     """A new password (a reset, or one the fund sets) ends a lock, under every form of
     every identifier of the person."""
-    clear_failures(tx, [f"{form}-{person.birth_date:%d%m%Y}"
-                        for sub in person.subscriptions
-                        for form in registration_number_forms(sub.registration_number)])
+    clear_failures(tx, person_lockout_keys(
+        (sub.registration_number for sub in person.subscriptions), person.birth_date))
 
 
 def locked_error(until: dt.datetime) -> TooManyRequests:

@@ -45,4 +45,8 @@ def new_refresh_token() -> tuple[str, str]:
 
 
 def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    """SHA-256 of a token. A lone surrogate (JSON can carry one) is hashed, not an
+    error: it is then just an unknown token. Callers turn a non-string away first."""
+    if not isinstance(token, str):
+        raise TypeError(f"a token is a string, not {type(token).__name__}")
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session as DbSession
 
 from services.kit.db import UnitOfWork
-from services.kit.errors import FieldError, NotFound, ServiceError, ValidationFailed
+from services.kit.errors import FieldError, NotFound, ValidationFailed
 from services.notifications import mail
 from services.notifications.models import CATEGORIES, Alert, Member, Preference, PushMessage
 from services.notifications.rendering import Renderer
@@ -128,8 +128,10 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, alert_id = json.loads(raw)
-        return dt.datetime.fromisoformat(at), str(uuid.UUID(alert_id))
-    except (ValueError, TypeError):
+        if not isinstance(at, str):
+            raise TypeError("not a cursor")
+        return dt.datetime.fromisoformat(at), str(uuid.UUID(str(alert_id)))
+    except (ValueError, TypeError, AttributeError):
         raise ValidationFailed.of([FieldError("cursor", "invalid",
                                               "Not a cursor this listing gave.")]) from None
 
@@ -209,6 +211,15 @@ def set_preferences(session: DbSession, member_id: str, wanted: Any) -> dict[str
     return preferences(session, member_id)
 
 
+def _valid_resource(resource: Any) -> bool:
+    """{type, id} that fit their columns (String(50), String(100))."""
+    if not isinstance(resource, dict):
+        return False
+    kind, ident = resource.get("type"), resource.get("id")
+    return (isinstance(kind, str) and 1 <= len(kind) <= 50
+            and isinstance(ident, str | int) and 1 <= len(str(ident)) <= 100)
+
+
 def post_alert(tx: UnitOfWork, renderer: Renderer, member_id: Any, alert: Any) -> Alert:
     """An alert the fund's systems post directly (not from an event)."""
     errors = []
@@ -222,15 +233,15 @@ def post_alert(tx: UnitOfWork, renderer: Renderer, member_id: Any, alert: Any) -
         if not isinstance(value, str) or not 1 <= len(value) <= limit:
             errors.append(FieldError(field, "invalid", f"1 to {limit} characters."))
     resource = alert.get("resource")
-    if resource is not None and not (isinstance(resource, dict)
-                                     and isinstance(resource.get("type"), str)
-                                     and isinstance(resource.get("id"), str | int)):
-        errors.append(FieldError("resource", "invalid", "{type, id} or nothing."))
+    if resource is not None and not _valid_resource(resource):
+        errors.append(FieldError("resource", "invalid",
+                                 "{type, id} or nothing: type 1 to 50 characters, "
+                                 "id 1 to 100."))
     unknown = set(alert) - {"category", "title", "body", "resource", "email"}
     errors += [FieldError(name, "unknown_field", "Unknown field.") for name in sorted(unknown)]
     if errors:
         raise ValidationFailed.of(errors)
-    member_id = _uuid(member_id, "member")
+    member_id = member_key(member_id)
     try:
         return notify(tx, renderer, member_id, kind="generic", category=category,
                       params={"title": alert["title"], "body": alert["body"]},
@@ -259,8 +270,17 @@ def export(session: DbSession, member_id: str) -> dict[str, Any]:
     }
 
 
+def member_key(value: Any) -> str:
+    """The member id in canonical form; anything not a UUID is no member (the columns
+    are UUIDs, so it must never reach a query)."""
+    return _uuid(value, "member")
+
+
 def check_member_id(value: Any) -> str:
+    """For the direct commands (docs/rpc.md): a member id that is no UUID is the
+    caller's error, 422."""
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:
-        raise ServiceError("Not a member id.", code="validation_failed", status=422) from None
+        raise ValidationFailed.of([FieldError("member_id", "invalid",
+                                              "Not a member id.")]) from None

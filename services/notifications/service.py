@@ -41,6 +41,7 @@ class Channels(DependencyProvider):
     def setup(self) -> None:
         settings = self.container.config["SETTINGS"]
         self.renderer = Renderer(settings.NOTIFICATIONS_PUBLIC_BASE_URL)
+        self.forgot_password_url = f"{self.renderer.public_base_url}/password/forgot"
         self.smtp = SmtpSettings(
             host=settings.NOTIFICATIONS_SMTP_HOST, port=settings.NOTIFICATIONS_SMTP_PORT,
             tls=settings.NOTIFICATIONS_SMTP_TLS, username=settings.NOTIFICATIONS_SMTP_USERNAME,
@@ -126,8 +127,7 @@ class NotificationsService(HealthEntrypoints, MemberCopyHandlers):
                       resource=("document", data["document_id"]))
 
     def _reset_params(self, envelope: dict) -> dict[str, Any]:
-        base = self.channels.renderer.link("/password/forgot", "").split("?")[0]
-        return {**envelope["data"], "reset_url": base}
+        return {**envelope["data"], "reset_url": self.channels.forgot_password_url}
 
     # -- commands that carry tokens (never events: every subscriber reads events) ---------
     @rpc
@@ -159,12 +159,14 @@ class NotificationsService(HealthEntrypoints, MemberCopyHandlers):
     @rpc
     def list_alerts(self, member_id: str, unread: bool = False, cursor: str | None = None,
                     limit: int = alerts.DEFAULT_LIMIT) -> dict:
+        member_id = alerts.member_key(member_id)
         with self.db.member_read(member_id, "alerts.read") as session:
             return alerts.list_alerts(session, member_id, unread=unread, cursor=cursor,
                                       limit=limit)
 
     @rpc
     def unread_count(self, member_id: str) -> dict:
+        member_id = alerts.member_key(member_id)
         with self.db.member_read(member_id, "alerts.read") as session:
             return {"count": alerts.unread_count(session, member_id)}
 
@@ -175,16 +177,19 @@ class NotificationsService(HealthEntrypoints, MemberCopyHandlers):
 
     @rpc
     def mark_all_read(self, member_id: str) -> dict:
+        member_id = alerts.member_key(member_id)
         with self.db.transaction() as tx:
             return {"marked": alerts.mark_all_read(tx.session, member_id)}
 
     @rpc
     def get_preferences(self, member_id: str) -> dict:
+        member_id = alerts.member_key(member_id)
         with self.db.member_read(member_id, "preferences.read") as session:
             return alerts.preferences(session, member_id)
 
     @rpc
     def set_preferences(self, member_id: str, preferences: dict) -> dict:
+        member_id = alerts.member_key(member_id)
         with self.db.transaction() as tx:
             result = alerts.set_preferences(tx.session, member_id, preferences)
             tx.audit("preferences.changed", member_id=member_id,
@@ -200,6 +205,7 @@ class NotificationsService(HealthEntrypoints, MemberCopyHandlers):
 
     @rpc
     def export_member_data(self, member_id: str) -> dict:
+        member_id = alerts.member_key(member_id)
         with self.db.member_read(member_id, "member.exported") as session:
             return alerts.export(session, member_id)
 
