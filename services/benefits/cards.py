@@ -64,7 +64,7 @@ def issue_card(tx: UnitOfWork, member_id: str, data: Any) -> Card:
         errors.append(FieldError("rights_status", "not_allowed", ", ".join(RIGHTS)))
     member = _member(tx.session, member_id)
     held = {s["registration_number"]: s["fund"] for s in member.subscriptions}
-    if number not in held:
+    if not isinstance(number, str) or number not in held:
         errors.append(FieldError("registration_number", "not_held",
                                  "Not one of the member's registration numbers."))
     if errors:
@@ -228,14 +228,19 @@ def member_for_code(session: DbSession, box: SecretBox, code: Any) -> str:
 
 # -- care sheets -------------------------------------------------------------------------
 
+AMOUNT_LIMIT = Decimal(10) ** 9  # as the refunds' and payments' amounts
+
+
 def _money(value: Any, field: str) -> Decimal:
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise ValidationFailed.of([FieldError(field, "invalid", "A decimal amount.")]) from None
-    if amount < 0 or amount.as_tuple().exponent < -2:
+    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 \
+            or amount > AMOUNT_LIMIT:
         raise ValidationFailed.of([FieldError(field, "invalid",
-                                              "Not negative, at most 2 decimals.")])
+                                              "Not negative, at most 2 decimals, "
+                                              "at most a billion.")])
     return amount
 
 
@@ -279,11 +284,20 @@ def care_sheet_view(sheet: CareSheet) -> dict[str, Any]:
             "currency": sheet.currency, "refund_status": sheet.refund_status}
 
 
+def page_limit(limit: Any) -> int:
+    """A caller's page size: a whole number from 1 to 200."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 200:
+        raise ValidationFailed.of([FieldError("limit", "invalid", "A whole number, 1 to 200.")])
+    return limit
+
+
 def care_sheets(session: DbSession, member_id: str, limit: int = 50,
-                cursor: str | None = None) -> dict[str, Any]:
+                cursor: Any = None) -> dict[str, Any]:
     query = sa.select(CareSheet).where(CareSheet.member_id == member_id)
     if cursor:
         try:
+            if not isinstance(cursor, str):
+                raise ValueError(cursor)
             at, sheet_id = cursor.split("_", 1)
             query = query.where(sa.tuple_(CareSheet.care_date, CareSheet.id) <
                                 sa.tuple_(dt.date.fromisoformat(at), sheet_id))

@@ -105,7 +105,7 @@ def load_records(records: Any) -> list[dict[str, Any]]:
     loaded, errors = [], []
     for i, record in enumerate(records):
         kind = record.get("kind") if isinstance(record, dict) else None
-        if kind not in SCHEMAS:
+        if not isinstance(kind, str) or kind not in SCHEMAS:
             errors.append(FieldError(f"records.{i}.kind", "not_allowed", "refund or payment"))
             continue
         try:
@@ -287,19 +287,19 @@ def _listing(session: DbSession, ledger: Ledger, member_id: str, q: dict[str, An
     clamped = start < earliest
     params: dict[str, Any] = {"member_id": member_id, "start": max(start, earliest),
                               "end": q["date_to"], "limit": q["limit"] + 1}
-    shape = (ledger, q["date_to"] is not None, extra[0] if extra else None)
+    shape = (q["date_to"] is not None, extra[0] if extra else None)  # which query
     if extra and extra[1] is not None:
         params["extra"] = extra[1]
     db = session.connection()  # Core rows: no ORM step on this hot path
     if not q["cursor"]:
-        rows = db.execute(_statement(ledger, "first", *shape[1:]), params).all()
+        rows = db.execute(_statement(ledger, "first", *shape), params).all()
         totals = ([rows[0]._count, *(getattr(rows[0], f"_sum_{name}")
                                      for name in ledger.amount_fields)]
                   if rows else [0, *(0 for _ in ledger.amount_fields)])
     else:
         params["after_day"], params["after_id"] = _after(q["cursor"])
-        totals = db.execute(_statement(ledger, "totals", *shape[1:]), params).one()
-        rows = db.execute(_statement(ledger, "next", *shape[1:]), params).all()
+        totals = db.execute(_statement(ledger, "totals", *shape), params).one()
+        rows = db.execute(_statement(ledger, "next", *shape), params).all()
     page = rows[:q["limit"]]
     width = len(ledger.shown)
     answer = {

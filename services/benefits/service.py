@@ -18,7 +18,7 @@ from services.kit.config import BaseSettings, Settings, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
 from services.kit.directory import MemberCopyHandlers
-from services.kit.errors import NotFound
+from services.kit.errors import FieldError, NotFound, ValidationFailed
 from services.kit.health import HealthEntrypoints
 from services.kit.keys import SigningKey
 from services.kit.rpc import rpc
@@ -160,11 +160,13 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
     def list_care_sheets(self, member_id: str, limit: int = 50,
                          cursor: str | None = None) -> dict:
         with self.db.member_read(member_id, "care_sheets.read") as session:
-            return cards.care_sheets(session, member_id, limit, cursor)
+            return cards.care_sheets(session, member_id, cards.page_limit(limit), cursor)
 
     @rpc
     def wallet_pass(self, member_id: str, kind: str) -> dict:
         """The card as an Apple pass (base64, a few KB) or a Google save link."""
+        if kind not in ("apple", "google"):
+            raise ValidationFailed.of([FieldError("kind", "not_allowed", "apple or google")])
         with self.db.member_read(member_id, f"wallet.{kind}") as session:
             view = cards.card_view(session, self.keys.card_key, member_id)
         return self._pass_of(view, kind)
@@ -216,7 +218,7 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
         config = self.keys.apple()
         if config.authentication_token is None or pass_type != config.pass_type_identifier:
             raise NotFound("Unknown pass type.", code="pass_type_not_found")
-        wallet_updates.check_token(config.authentication_token, serial, token)
+        wallet_updates.check_token(config, serial, token)
         return config
 
     @rpc
@@ -241,6 +243,8 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
 
     @rpc
     def changed_passes(self, device: str, pass_type: str, since: str | None = None) -> dict:
+        if pass_type != self.keys.apple().pass_type_identifier:
+            raise NotFound("Unknown pass type.", code="pass_type_not_found")
         with self.db.transaction() as tx:
             return wallet_updates.changed_serials(tx.session, device, pass_type, since)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import fcntl
+import functools
 import hashlib
 import hmac
 import io
@@ -305,15 +306,27 @@ def build_pkpass(card: CardForPass, config: AppleWalletConfig, language: str = "
 
 def sign_manifest(manifest: bytes, config: AppleWalletConfig) -> bytes:
     """DER PKCS#7 detached signature (SHA-256, with signingTime) carrying the WWDR cert."""
-    certificate = x509.load_pem_x509_certificate(config.certificate_pem)
-    wwdr = x509.load_pem_x509_certificate(config.wwdr_certificate_pem)
-    key = _signing_key(serialization.load_pem_private_key(config.private_key_pem, None))
+    certificate = _pem_certificate(config.certificate_pem)
+    wwdr = _pem_certificate(config.wwdr_certificate_pem)
+    key = _signing_key(_pem_private_key(config.private_key_pem))
     return (pkcs7.PKCS7SignatureBuilder()
             .set_data(manifest)
             .add_signer(certificate, key, hashes.SHA256())
             .add_certificate(wwdr)
             .sign(serialization.Encoding.DER,
                   [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]))
+
+
+@functools.lru_cache(maxsize=8)
+def _pem_private_key(pem: bytes) -> object:
+    """Parsed once per key: loading (and checking) an RSA key costs ~40 ms of CPU, more
+    than building the whole pass."""
+    return serialization.load_pem_private_key(pem, None)
+
+
+@functools.lru_cache(maxsize=8)
+def _pem_certificate(pem: bytes) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem)
 
 
 def _signing_key(key: object) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
@@ -435,6 +448,7 @@ def _label_image(text: str, width: int, height: int, density: int, scale: int,
     return _png(w, h, pixels)
 
 
+@functools.lru_cache(maxsize=16)
 def _images(fund: str) -> dict[str, bytes]:
     """icon (29 pt square, the fund's code on the card's red) and logo (the code in white
     on transparent, 50 pt high), at 1x and 2x."""
@@ -517,7 +531,7 @@ def google_save_url(card: CardForPass, config: GoogleWalletConfig,
     now = now or datetime.datetime.now(datetime.UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    key = serialization.load_pem_private_key(config.private_key_pem, None)
+    key = _pem_private_key(config.private_key_pem)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("the service account key must be an RSA private key")
     claims = {

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session as DbSession
 
 from services.benefits.models import Beneficiary, Card, Member, PassRegistration, WalletPass
+from services.benefits.wallet import AppleWalletConfig, pass_authentication_token
 from services.kit.errors import FieldError, NotFound, Unauthorized, ValidationFailed
 
 SERIAL = re.compile(r"^([A-Z]{2,10})-([0-9]{4,6})$")
@@ -39,10 +40,13 @@ def pass_serial(fund: str, registration_number: str) -> str:
     return f"{fund}-{registration_number}"
 
 
-def check_token(secret: str, serial: str, token: Any) -> None:
+def check_token(config: AppleWalletConfig, serial: str, token: Any) -> None:
     """401 `pass_unauthorized` unless `token` is the pass's authentication token."""
-    expected = hmac.new(secret.encode(), serial.encode(), hashlib.sha256).hexdigest()
-    if not isinstance(token, str) or not hmac.compare_digest(expected, token):
+    if not isinstance(serial, str) or not SERIAL.match(serial):
+        raise NotFound("No card behind this pass.", code="card_not_found")
+    expected = pass_authentication_token(config, serial).encode()
+    if not isinstance(token, str) or not hmac.compare_digest(
+            expected, token.encode("utf-8", "surrogateescape")):
         raise Unauthorized("Not this pass's authentication token.", code="pass_unauthorized")
 
 
@@ -68,7 +72,7 @@ def fingerprint(session: DbSession, card: Card) -> str:
     shown = [card.id, card.fund, card.registration_number, card.rights_status,
              card.valid_from.isoformat(), card.valid_until.isoformat(),
              member.first_name if member else "", member.last_name if member else "",
-             member.language if member else "", [list(b) for b in beneficiaries]]
+             [list(b) for b in beneficiaries]]
     return hashlib.sha256(json.dumps(shown).encode()).hexdigest()
 
 
