@@ -333,22 +333,36 @@ def owned_documents(session: DbSession, member_id: str, ids: Any) -> list[dict[s
     return [document_view(_owned(session, member_id, i)) for i in ids]
 
 
-def _cursor(doc: Document) -> str:
-    raw = json.dumps([doc.created_at.isoformat(), doc.id]).encode()
+def encode_cursor(created_at: dt.datetime, item_id: str) -> str:
+    """The keyset cursor of a (created_at, id) listing: documents and the request registry."""
+    raw = json.dumps([created_at.isoformat(), item_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _read_cursor(cursor: str) -> tuple[dt.datetime, str]:
+def decode_cursor(cursor: Any) -> tuple[dt.datetime, str]:
+    """encode_cursor's (created_at, id) back; anything else is 422 on `cursor`."""
     try:
+        if not isinstance(cursor, str):
+            raise TypeError
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, doc_id = json.loads(raw)
+        at, item_id = json.loads(raw)
         parsed = dt.datetime.fromisoformat(at)
-        if parsed.tzinfo is None or _uuid(doc_id) is None:
+        wanted = _uuid(item_id) if isinstance(item_id, str) else None
+        if parsed.tzinfo is None or wanted is None:
             raise ValueError
-        return parsed, str(doc_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return parsed, wanted
+    except (ValueError, TypeError, binascii.Error, RecursionError):  # nested "[[[..." too
         raise ValidationFailed.of([FieldError("cursor", "invalid",
                                               "Send back the cursor you were given.")]) from None
+
+
+def _query(query: Any) -> dict[str, Any]:
+    """An RPC caller's filters: a missing query is none, anything but an object is 422."""
+    if query is None:
+        return {}
+    if not isinstance(query, dict):
+        raise ValidationFailed.of([FieldError("query", "invalid", "Expected an object.")])
+    return dict(query)
 
 
 def list_documents(session: DbSession, member_id: str,
@@ -357,7 +371,7 @@ def list_documents(session: DbSession, member_id: str,
 
     `query`: `limit` (1-200, default 50), `cursor`, `category`, `request_id`.
     """
-    query = dict(query or {})
+    query = _query(query)
     errors = []
     try:
         limit = int(query.get("limit") or DEFAULT_PAGE)
@@ -379,14 +393,14 @@ def list_documents(session: DbSession, member_id: str,
     if request_id is not None:
         stmt = stmt.where(Document.request_id == _uuid(request_id))
     if query.get("cursor"):
-        at, doc_id = _read_cursor(str(query["cursor"]))
+        at, doc_id = decode_cursor(str(query["cursor"]))
         stmt = stmt.where(sa.tuple_(Document.created_at, Document.id) < (at, doc_id))
     rows = list(session.scalars(stmt.order_by(Document.created_at.desc(), Document.id.desc())
                                 .limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [document_view(d) for d in rows],
-            "next_cursor": _cursor(rows[-1]) if more else None}
+            "next_cursor": encode_cursor(rows[-1].created_at, rows[-1].id) if more else None}
 
 
 def authorize_download(session: DbSession, storage: Storage, member_id: str,
@@ -624,7 +638,7 @@ def withdraw_form(tx: UnitOfWork, form_id: Any) -> dict[str, Any]:
 
 def list_forms(session: DbSession, query: dict[str, Any] | None = None) -> dict[str, Any]:
     """Published forms, by category then French title; `category` and `fund` filters."""
-    query = dict(query or {})
+    query = _query(query)
     stmt = sa.select(Form).where(Form.published.is_(True))
     if query.get("category"):
         stmt = stmt.where(Form.category == str(query["category"]))

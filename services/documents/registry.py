@@ -11,9 +11,7 @@ implement them here; types governed by another service's rules plug in over RPC.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy.orm import Session as DbSession
 
 from services.documents import lifecycle
+from services.documents.files import decode_cursor, encode_cursor
 from services.documents.models import Member, Request, RequestEvent
 from services.kit.context import CallContext
 from services.kit.db import UnitOfWork
@@ -97,7 +96,7 @@ def external_types(spec: str) -> dict[str, RequestType]:
 
 def request_type(name: Any, kinds: dict[str, RequestType] | None = None) -> RequestType:
     kinds = TYPES if kinds is None else kinds
-    if name not in kinds:
+    if not isinstance(name, str) or name not in kinds:  # a list or object is unhashable
         raise ValidationFailed.of([FieldError("type", "not_allowed",
                                               "One of: " + ", ".join(sorted(kinds)))])
     return kinds[name]
@@ -198,7 +197,7 @@ def update_draft(tx: UnitOfWork, member_id: str, request_id: Any, params: Any,
     errors = validate_params(request_type(req.type, kinds), member_id, params, remote)
     if errors:
         raise ValidationFailed.of(errors)
-    req.params, req.updated_at = params, dt.datetime.now(dt.UTC)
+    req.params, req.updated_at = params or {}, dt.datetime.now(dt.UTC)  # as create stores
     return req
 
 
@@ -224,7 +223,7 @@ def cancel(tx: UnitOfWork, member_id: str, request_id: Any) -> Request:
 
 
 def reply(tx: UnitOfWork, member_id: str, request_id: Any, message: Any,
-          document_ids: list[str]) -> Request:
+          document_ids: Any) -> Request:
     req = get_own(tx.session, member_id, request_id, lock=True)
     if not isinstance(message, str) or not 1 <= len(message.strip()) <= 2000:
         raise ValidationFailed.of([FieldError("message", "invalid", "1 to 2000 characters.")])
@@ -279,11 +278,6 @@ def with_history(session: DbSession, req: Request) -> dict[str, Any]:
     return view(req, list(history))
 
 
-def _cursor(req: Request) -> str:
-    return base64.urlsafe_b64encode(json.dumps(
-        [req.created_at.isoformat(), req.id]).encode()).decode().rstrip("=")
-
-
 def listing(session: DbSession, *, member_id: str | None, status: Any, cursor: Any,
             limit: Any, oldest_first: bool = False) -> dict[str, Any]:
     if status is not None and status not in lifecycle.STATUSES:
@@ -300,12 +294,7 @@ def listing(session: DbSession, *, member_id: str | None, status: Any, cursor: A
         query = query.where(Request.status == status)
     key = sa.tuple_(Request.created_at, Request.id)
     if cursor:
-        try:
-            at, rid = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            bound = sa.tuple_(dt.datetime.fromisoformat(at), str(uuid.UUID(rid)))
-        except (ValueError, TypeError):
-            raise ValidationFailed.of([FieldError("cursor", "invalid",
-                                                  "Not a cursor this listing gave.")]) from None
+        bound = sa.tuple_(*decode_cursor(cursor))
         query = query.where(key > bound if oldest_first else key < bound)
     order = (Request.created_at.asc(), Request.id.asc()) if oldest_first else \
         (Request.created_at.desc(), Request.id.desc())
@@ -313,4 +302,5 @@ def listing(session: DbSession, *, member_id: str | None, status: Any, cursor: A
     page = rows[:limit]
     items = [view(r) | ({"member_id": r.member_id} if member_id is None else {})
              for r in page]
-    return {"items": items, "next_cursor": _cursor(page[-1]) if len(rows) > limit else None}
+    return {"items": items, "next_cursor": encode_cursor(page[-1].created_at, page[-1].id)
+            if len(rows) > limit else None}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -79,22 +78,35 @@ def upsert_periods(tx: UnitOfWork, periods: Any) -> int:
     return len(loaded)
 
 
-def member_and_periods(session: DbSession, member_id: str) -> tuple[Member, list[rules.Period]]:
+def _member_and_rows(session: DbSession, member_id: str
+                     ) -> tuple[Member, list[CareerPeriod]]:
+    """The member and their recorded periods, oldest first, in one query for the periods."""
     member = session.get(Member, member_id)
     if member is None:
         raise NotFound("No such member.", code="member_not_found")
     rows = session.scalars(sa.select(CareerPeriod).where(
         CareerPeriod.member_id == member_id).order_by(CareerPeriod.start)).all()
-    return member, [rules.Period(kind=r.kind, start=r.start, end=r.end,
-                                 monthly_gross_salary=r.monthly_gross_salary,
-                                 contribution_class=r.contribution_class, origin="recorded")
-                    for r in rows]
+    return member, list(rows)
+
+
+def _period(row: CareerPeriod) -> rules.Period:
+    return rules.Period(kind=row.kind, start=row.start, end=row.end,
+                        monthly_gross_salary=row.monthly_gross_salary,
+                        contribution_class=row.contribution_class, origin="recorded")
+
+
+def member_and_periods(session: DbSession, member_id: str) -> tuple[Member, list[rules.Period]]:
+    member, rows = _member_and_rows(session, member_id)
+    return member, [_period(r) for r in rows]
 
 
 def career_view(session: DbSession, member_id: str) -> dict[str, Any]:
-    _member, periods = member_and_periods(session, member_id)
-    rows = session.scalars(sa.select(CareerPeriod).where(
-        CareerPeriod.member_id == member_id).order_by(CareerPeriod.start)).all()
+    _member, rows = _member_and_rows(session, member_id)
+    return _view(member_id, rows)
+
+
+def _view(member_id: str, rows: list[CareerPeriod]) -> dict[str, Any]:
+    periods = [_period(r) for r in rows]
     today = monaco_today()
     schemes = {}
     for scheme, points in (("CAR", rules.car_points(periods)),
@@ -133,9 +145,11 @@ class ApplicationParams(Schema):
     class Meta:
         unknown = RAISE
 
-    retirement_date = fields.Date(load_default=None, allow_none=True)
+    retirement_date = fields.Date(load_default=None, allow_none=True,
+                                  validate=rules.retirement_date_check)
     stopped_all_activity = fields.Boolean(load_default=None, allow_none=True)
-    children = fields.List(fields.Dict(), load_default=list)
+    children = fields.List(fields.Nested(rules.ChildSchema), load_default=list,
+                           validate=validate.Length(max=rules.MAX_CHILDREN))
     incapacity = fields.Boolean(load_default=False)
 
 
@@ -150,17 +164,6 @@ def validate_params(request_type: str, params: Any) -> list[dict[str, str]]:
     return []
 
 
-def _children(raw: list[dict[str, Any]]) -> list[rules.Child]:
-    out = []
-    for child in raw:
-        try:
-            out.append(rules.Child(dt.date.fromisoformat(child["birth_date"]),
-                                   int(child.get("years_raised_before_16", 0))))
-        except (KeyError, TypeError, ValueError):
-            continue
-    return out
-
-
 def check_submission(session: DbSession, member_id: str, request_type: str, params: Any,
                      attachments: list[dict[str, Any]], today: dt.date | None = None
                      ) -> list[str]:
@@ -170,7 +173,13 @@ def check_submission(session: DbSession, member_id: str, request_type: str, para
     today = today or monaco_today()
     member, periods = member_and_periods(session, member_id)
     missing: list[str] = []
-    p = ApplicationParams().load(params or {})
+    try:
+        p = ApplicationParams().load(params or {})
+    except ValidationError as exc:  # a draft saved before validate_params checked as much
+        return [f"valid parameters ({e['field']}: {e['detail']})"
+                for e in marshmallow_errors(exc.messages, "params")]
+    children = [rules.Child(c["birth_date"], c["years_raised_before_16"])
+                for c in p["children"]]
     schemes = [s for s in schemes_of(periods) if s != "CMRC" or any(
         x.end >= rules.cmrc_start() for x in periods if x.kind == "employee")]
     if not schemes:
@@ -178,7 +187,7 @@ def check_submission(session: DbSession, member_id: str, request_type: str, para
     opens, starts = [], []
     for scheme in schemes:
         earliest = rules.earliest_date(scheme, member.birth_date, member.sex,
-                                       _children(p["children"]), p["incapacity"], on=today)
+                                       children, p["incapacity"], on=today)
         opens.append((earliest.request_opens or earliest.date, scheme))
         starts.append((earliest.date, scheme))
     first_open, scheme = min(opens)
@@ -214,8 +223,8 @@ def statement_document(session: DbSession, request: dict[str, Any],
         render_pdf_off_loop,
     )
 
-    member, _periods = member_and_periods(session, request.get("member_id") or "")
-    view = career_view(session, member.member_id)
+    member, periods = _member_and_rows(session, request.get("member_id") or "")
+    view = _view(member.member_id, periods)
     lang = "en" if member.language == "en" else "fr"
     code = new_verification_code()
     rows = [["Régime / Scheme", "Année / Year", "Points"]]
@@ -237,7 +246,3 @@ def export(session: DbSession, member_id: str) -> dict[str, Any]:
         return {"service": "pension", "career": career_view(session, member_id)}
     except NotFound:
         return {"service": "pension", "career": None}
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())

@@ -70,6 +70,7 @@ MAX_CAREER_PERIODS = 100
 MAX_CHILDREN = 20
 MAX_YEARS_RAISED = 16
 EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2200, 1, 1)  # a retirement date after it would be out of range anyway
 
 MEMO_LIMIT = 100_000  # figures remembered per Parameters (a simulation asks ~10,000)
 
@@ -1523,6 +1524,14 @@ def _date_field(**kwargs: Any) -> fields.Date:
                        **kwargs)
 
 
+def retirement_date_check(value: date) -> None:
+    """Refuse a retirement date after LATEST_DATE: moving one of the last days of 9999 to
+    the next 1st would overflow the year before any age check could answer."""
+    if value > LATEST_DATE:
+        raise ValidationError(_Msg("The retirement date is too far in the future.",
+                                   "out_of_range"))
+
+
 class ChildSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -1579,7 +1588,7 @@ class _AssumptionFields(Schema):
         MIN_RETIREMENT_AGE, MAX_RETIREMENT_AGE,
         detail=f"The retirement age must be between {MIN_RETIREMENT_AGE} and "
                f"{MAX_RETIREMENT_AGE}."))
-    retirement_date = _date_field()
+    retirement_date = _date_field(validate=retirement_date_check)
     children = fields.List(fields.Nested(ChildSchema), load_default=list,
                            validate=validate.Length(max=MAX_CHILDREN))
     incapacity = fields.Boolean(load_default=False)

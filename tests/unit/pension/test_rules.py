@@ -525,6 +525,16 @@ def test_a_retirement_date_is_moved_to_the_first_of_the_next_month() -> None:
     assert any("moved to the first day" in line for line in sim.explanations)
 
 
+@pytest.mark.parametrize("day", ["9999-12-02", "9999-12-15", "9999-12-31"])
+def test_a_retirement_date_in_the_last_days_of_9999_is_a_field_error(day: str) -> None:
+    inputs, errors = validate_inputs(body(retirement_date=day), today=TODAY)
+    assert inputs is None
+    assert errors_by_field(errors) == {"retirement_date": "out_of_range"}
+    _, errors = validate_member_inputs({"retirement_date": day},
+                                       date_of_birth=date(1970, 5, 15), sex="F", today=TODAY)
+    assert errors_by_field(errors) == {"retirement_date": "out_of_range"}
+
+
 def test_member_variant_takes_assumptions_only() -> None:
     recorded = [{"kind": "employee", "start": date(2000, 1, 1), "end": date(2020, 12, 31),
                  "monthly_gross_salary": D(3000)}]
