@@ -26,7 +26,9 @@ def finish(api, oidc_provider, authorization_url, subject, claims, browser=None)
 
 
 def test_web_login_with_mconnect(api, suite, rpc, oidc_provider):
-    member = new_member(rpc, must_change=True)  # a pending change does not block MConnect
+    # a pending password change does not block MConnect (it gates password sessions)
+    member = new_member(rpc, must_change=True, email_validated=True,
+                        email=f"mc{uuid.uuid4().hex[:8]}@example.mc")
     number = member["subscriptions"][0]["registration_number"]
     browser = requests.Session()
     url = start(api, "web", browser)
@@ -40,9 +42,14 @@ def test_web_login_with_mconnect(api, suite, rpc, oidc_provider):
     me = browser.get(api.base + "/api/v1/me")
     assert me.status_code == 200 and me.json()["member_id"] == member["member_id"]
     assert me.json()["previous_login_at"] is None
-    # the connection was recorded with its method
+    assert browser.get(api.base + "/api/v1/me/notifications").status_code == 200
+    # the connection was recorded with its method; a password session is gated
     again = api.login(member["identifier"], member["password"])
     assert again["previous_login_at"] is not None
+    assert api.get("/api/v1/me", again["access_token"]).json()[
+        "previous_login_method"] == "mconnect"
+    assert_problem(api.get("/api/v1/me/notifications", again["access_token"]), 403,
+                   "password_change_required")
 
 
 def test_mobile_login_with_mconnect_and_linking(api, suite, rpc, oidc_provider):
@@ -91,8 +98,9 @@ def test_mconnect_callback_only_completes_in_the_browser_that_started(api, suite
 def test_mconnect_ignores_a_password_lock(api, suite, rpc, oidc_provider):
     member = new_member(rpc)
     for _ in range(5):
-        api.post("/api/v1/auth/login",
-                 json={"identifier": member["identifier"], "password": "Wrong#111"})
+        r = api.post("/api/v1/auth/login",
+                     json={"identifier": member["identifier"], "password": "Wrong#111"})
+    assert_problem(r, 429, "login_locked")
     number = member["subscriptions"][0]["registration_number"]
     r = finish(api, oidc_provider, start(api, "mobile"), f"mc-{uuid.uuid4().hex}",
                {"registration_number": number})

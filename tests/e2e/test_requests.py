@@ -38,6 +38,18 @@ def wait_status(api, token, request_id, status, timeout=20.0):
         time.sleep(0.2)
 
 
+def wait_for_request_alert(api, token, request_id, text, timeout=10.0):
+    """The member's alert about this request whose body carries `text`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for item in api.get("/api/v1/me/notifications?limit=100", token).json()["items"]:
+            if item["resource"] == {"type": "request", "id": request_id} and \
+                    text in item["body"]:
+                return item
+        assert time.monotonic() < deadline, f"no alert about {request_id} saying {text!r}"
+        time.sleep(0.1)
+
+
 def create(api, token, kind, params=None, key=None):
     """(documents hears of a new member through events: retry while it has not yet)"""
     headers = {"Idempotency-Key": key} if key else {}
@@ -114,8 +126,11 @@ def test_agent_lifecycle_with_alerts_and_a_reply(api, member, agent):
                             json={"to": "needs_information"}), 422, "validation_failed")
     api.post(f"/api/v1/agent/requests/{request_id}/transition", agent,
              json={"to": "needs_information", "note": "Send the marriage certificate."})
-    alert = wait_for_alert(api, member["token"], "request_status")
+    # the agent's move reaches the member as an alert of its own, with the agent's note
+    alert = wait_for_request_alert(api, member["token"], request_id,
+                                   "Send the marriage certificate.")
     assert alert["resource"] == {"type": "request", "id": request_id}
+    assert alert["kind"] == "request_status" and alert["category"] == "requests"
     # the member cannot cancel now, but can reply
     assert_problem(api.post(f"/api/v1/requests/{request_id}/cancel", member["token"]),
                    409, "transition_not_allowed")
@@ -198,6 +213,9 @@ def test_a_tax_statement_covers_a_year_older_than_the_listing_window(api, rpc, m
     text = "".join(page.extract_text() for page in PdfReader(
         __import__("io").BytesIO(pdf.content)).pages)
     assert "254.31" in text and "1000.10" in text and "1254.41" in text
+    # the right of access too covers everything held, without the listing's window
+    held = {p["id"] for p in rpc.benefits.export_member_data(member["member_id"])["payments"]}
+    assert {p["record_id"] for p in payments} <= held
     too_long = create(api, member["token"], "payment_certificate",
                       {"from": "2010-01-01", "to": "2021-01-01"})
     body = assert_problem(too_long, 422, "validation_failed")

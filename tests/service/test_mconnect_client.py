@@ -289,6 +289,8 @@ def test_scripted_valid_token_is_accepted() -> None:
     assert token_call.headers["Authorization"] == f"Basic {expected}"
     form = parse_qs(str(token_call.body))
     assert form["grant_type"] == ["authorization_code"] and "client_secret" not in form
+    assert form["code"] == ["the-code"]
+    assert form["code_verifier"] == ["v" * 43]  # PKCE: the verifier goes with the code
 
 
 def _hs256_with_public_key() -> str:
