@@ -125,6 +125,14 @@ def test_a_failing_event_is_kept_and_retried_later(sandbox, monkeypatch):
                                                      routing_key=queue.name)
         time.sleep(1.0)
         assert len(alerts_of(engine, member_id)) == 1
+        # once handled, the failure record is dropped at the next sweep, even while it
+        # is due again: the event is never sent back a second time
+        with engine.begin() as conn:
+            conn.execute(failed_events.update().where(
+                failed_events.c.event_id == locked["event_id"]).values(
+                next_attempt_at=sa.func.now()))
+        assert retry_due(engine, amqp) == 0
+        assert failure() is None
     finally:
         container.stop()
 
