@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session as DbSession
 
+from services.benefits.ledger import AMOUNT_MAX
 from services.benefits.models import Beneficiary, Card, CareSheet, FseCode, FseLookup, Member
 from services.benefits.secrets_box import SecretBox
 from services.kit.db import UnitOfWork
@@ -228,16 +229,13 @@ def member_for_code(session: DbSession, box: SecretBox, code: Any) -> str:
 
 # -- care sheets -------------------------------------------------------------------------
 
-AMOUNT_LIMIT = Decimal(10) ** 9  # as the refunds' and payments' amounts
-
-
 def _money(value: Any, field: str) -> Decimal:
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise ValidationFailed.of([FieldError(field, "invalid", "A decimal amount.")]) from None
     if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2 \
-            or amount > AMOUNT_LIMIT:
+            or amount > AMOUNT_MAX:
         raise ValidationFailed.of([FieldError(field, "invalid",
                                               "Not negative, at most 2 decimals, "
                                               "at most a billion.")])

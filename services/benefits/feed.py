@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from services.benefits.ledger import AMOUNT_MAX
 from services.kit.errors import ServiceError
 
 COLUMNS = ("record_id", "kind", "member_registration_number", "beneficiary_id", "date",
@@ -33,7 +34,7 @@ RAW_LIMIT = 1000  # characters of a rejected line kept in the report
 _RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
 _REGISTRATION = re.compile(r"^[0-9]{4,6}$")
 _PAYMENT_TYPE = re.compile(r"^[a-z_]{2,40}$")
-_AMOUNT = re.compile(r"^([0-9]{1,10})(?:[.,]([0-9]{1,2}))?$")  # fits NUMERIC(12, 2)
+_AMOUNT = re.compile(r"^([0-9]{1,10})(?:[.,]([0-9]{1,2}))?$")
 _ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 _FR_DATE = re.compile(r"^([0-9]{2})/([0-9]{2})/([0-9]{4})$")
 
@@ -249,7 +250,11 @@ def _amount(row: dict[str, str], column: str, problems: list[str]) -> str | None
     if not found:
         problems.append(f"{column}: not an amount with at most 2 decimals: {value!r}")
         return None
-    return str(Decimal(f"{found.group(1)}.{found.group(2) or '0'}").quantize(Decimal("0.01")))
+    amount = Decimal(f"{found.group(1)}.{found.group(2) or '0'}").quantize(Decimal("0.01"))
+    if amount > AMOUNT_MAX:  # the batch's own limit: a row it would refuse is bad here
+        problems.append(f"{column}: more than {AMOUNT_MAX:,}: {value!r}")
+        return None
+    return str(amount)
 
 
 def _date(row: dict[str, str], column: str, problems: list[str]) -> str | None:

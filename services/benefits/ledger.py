@@ -46,7 +46,8 @@ def window_start(on: dt.date | None = None) -> dt.date:
 
 # -- what the fund sends -----------------------------------------------------------------
 
-AMOUNT = validate.Range(min=0, max=10**9)
+AMOUNT_MAX = 10**9  # every amount the fund sends (records, feed rows, care sheets)
+AMOUNT = validate.Range(min=0, max=AMOUNT_MAX)
 
 
 class RefundRecord(Schema):

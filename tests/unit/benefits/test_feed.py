@@ -79,6 +79,15 @@ def test_good_rows_are_what_the_ledger_takes():
     assert loaded[1]["label"] is None
 
 
+def test_an_amount_past_the_ledgers_limit_is_a_bad_row_not_a_refused_batch():
+    parsed = parse_feed(csv_bytes(refund(record_id="R-big", amount="1000000000,01"),
+                                  refund(record_id="R-top", amount="1000000000")))
+    assert [r.record_id for r in parsed.records] == ["R-top"]
+    assert load_records([r.as_record() for r in parsed.records])  # the batch takes it
+    [bad] = parsed.rejected
+    assert bad.line == 2 and "amount" in bad.reason
+
+
 def test_amounts_and_dates_are_normalised():
     parsed = parse_feed(csv_bytes(
         refund(amount="23,4", amount_charged="30", refund_base="0,5", date="01/03/2024",
