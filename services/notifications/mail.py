@@ -47,7 +47,10 @@ def deliver_due(engine: Engine, smtp: SmtpSettings, batch: int = 50,
     """Send what is due, over one SMTP connection; safe on several instances (rows are
     locked, others skipped). Each batch is its own transaction, so what was sent is
     recorded as sent batch by batch; a full batch is followed by the next one, up to
-    `max_batches` a call (the timer calls again a second later)."""
+    `max_batches` a call (the timer calls again a second later). When the server cannot
+    be reached, the message that found out keeps its retry and the others are left as
+    they are, for the next tick: they do not each wait for a connection and spend an
+    attempt."""
     done = 0
     with MailSession(smtp) as mail_session:
         for _ in range(max_batches):
@@ -58,14 +61,16 @@ def deliver_due(engine: Engine, smtp: SmtpSettings, batch: int = 50,
                     .order_by(Email.next_attempt_at).limit(batch)
                     .with_for_update(skip_locked=True)).all()
                 for email in due:
-                    _deliver(email, mail_session)
-                done += len(due)
+                    done += 1
+                    if not _deliver(email, mail_session):
+                        return done
             if len(due) < batch:
                 break
     return done
 
 
-def _deliver(email: Email, mail_session: MailSession) -> None:
+def _deliver(email: Email, mail_session: MailSession) -> bool:
+    """False when the server could not be reached (stop the tick)."""
     email.attempts += 1
     try:
         email.message_id = mail_session.send(email.to_address, RenderedEmail(
@@ -81,9 +86,10 @@ def _deliver(email: Email, mail_session: MailSession) -> None:
         else:
             email.next_attempt_at = dt.datetime.now(dt.UTC) + dt.timedelta(
                 seconds=backoff_seconds(email.attempts))
-        return
+        return not exc.unreachable
     email.state, email.sent_at, email.next_attempt_at = "sent", dt.datetime.now(dt.UTC), None
     email.last_error = None
     if email.carries_token:
         email.body_text = email.body_html = None
     log.info("email_sent", email_id=email.id, kind=email.kind)
+    return True

@@ -59,10 +59,12 @@ class SendError(Exception):
     for good (5xx), so retrying cannot help; otherwise (connection, timeout, TLS,
     login, 4xx) the same message may go through later."""
 
-    def __init__(self, message: str, *, permanent: bool, code: int | None = None):
+    def __init__(self, message: str, *, permanent: bool, code: int | None = None,
+                 unreachable: bool = False):
         super().__init__(message[:_ERROR_LIMIT])
         self.permanent = permanent
         self.code = code
+        self.unreachable = unreachable  # no session could be opened: nothing else will go
 
 
 def backoff_seconds(attempt: int) -> int:
@@ -172,10 +174,11 @@ class MailSession:
                 self.client = _connect(settings)
             except smtplib.SMTPResponseException as exc:
                 raise SendError(f"{settings.host}:{settings.port} answered {_reply(exc)}",
-                                permanent=False, code=exc.smtp_code) from None
+                                permanent=False, code=exc.smtp_code,
+                                unreachable=True) from None
             except (smtplib.SMTPException, OSError) as exc:
                 raise SendError(f"cannot use {settings.host}:{settings.port}: "
-                                f"{_problem(exc)}", permanent=False) from None
+                                f"{_problem(exc)}", permanent=False, unreachable=True) from None
         return self.client
 
 

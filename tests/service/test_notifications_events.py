@@ -183,3 +183,29 @@ def test_due_emails_go_out_over_one_connection_and_are_recorded(sandbox):
     assert (plain.state, plain.body_text is not None) == ("sent", True)
     assert (token.state, token.body_text, token.body_html) == ("sent", None, None)
     assert refused.state == "failed" and "550" in refused.last_error
+
+
+def test_an_unreachable_server_stops_the_tick_without_spending_every_attempt(sandbox):
+    from sqlalchemy.orm import Session as DbSession
+
+    from services.notifications import mail
+    from services.notifications.mailer import SmtpSettings
+    from services.notifications.models import Email
+    from services.notifications.rendering import Renderer
+    from tests.support_oidc import free_port
+
+    _, engine = sandbox
+    renderer = Renderer("https://members.example.mc")
+    with DbSession(engine) as session, session.begin():
+        session.execute(sa.delete(Email))
+        for n in range(3):
+            mail.queue(session, renderer, to=f"m{n}@example.mc", member_id=None,
+                       kind="password_changed", language="en",
+                       params={"first_name": "M", "at": "2026-11-27T08:00:00+00:00",
+                               "reset_url": "https://members.example.mc/password/forgot"})
+    nobody = SmtpSettings(host="127.0.0.1", port=free_port(), timeout=2.0)  # nothing listens
+    assert mail.deliver_due(engine, nobody) == 1
+    with DbSession(engine) as session:
+        attempts = sorted(e.attempts for e in session.scalars(sa.select(Email)))
+        states = {e.state for e in session.scalars(sa.select(Email))}
+    assert attempts == [0, 0, 1] and states == {"queued"}
