@@ -208,3 +208,36 @@ def test_alert_list_read_and_preferences(api, suite, rpc):
                           json={"email": {"security": False}})
     body = assert_problem(refused, 422, "validation_failed")
     assert body["errors"][0]["code"] == "security_email_required"
+
+
+def test_forgot_sends_at_most_three_links_an_hour_and_answers_alike(api, suite, rpc,
+                                                                    mail_dir):
+    member = validated_member(rpc)
+    started = time.time()
+    answers = [api.post("/api/v1/auth/password/forgot",
+                        json={"identifier": member["identifier"]}) for _ in range(4)]
+    assert [a.status_code for a in answers] == [202] * 4
+    assert len({a.text for a in answers}) == 1  # the fourth says nothing different
+    wait_for_mail(mail_dir, member["email"], "/password/reset", after=started)
+    time.sleep(2.0)  # the sink keeps what arrives; a fourth link would be there by now
+
+    def links() -> int:
+        import email
+        import email.policy
+
+        count = 0
+        for path in mail_dir.glob("*.eml"):
+            if path.stat().st_mtime < started:
+                continue
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if member["email"] in str(message["To"]) and "/password/reset" in \
+                    message.get_body(("plain",)).get_content():
+                count += 1
+        return count
+
+    deadline = time.monotonic() + 10
+    while links() < 3:
+        assert time.monotonic() < deadline, links()
+        time.sleep(0.2)
+    time.sleep(1.5)
+    assert links() == 3

@@ -135,8 +135,20 @@ def test_sophie_submits_her_application_once_complete(api, suite):
     next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     api.request("PATCH", f"/api/v1/requests/{request_id}", token, json={"params": {
         "stopped_all_activity": True, "retirement_date": next_month.isoformat()}})
+    # a draft is the member's own: no event, so no alert, until it is submitted
+    time.sleep(0.5)
+    assert about_request(api, token, request_id) == []
     submitted = api.post(f"/api/v1/requests/{request_id}/submit", token)
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["status"] == "submitted"
+    deadline = time.monotonic() + 10
+    while not about_request(api, token, request_id):
+        assert time.monotonic() < deadline, "no alert once submitted"
+        time.sleep(0.1)
+
+
+def about_request(api, token, request_id):
+    items = api.get("/api/v1/me/notifications?limit=100", token).json()["items"]
+    return [i for i in items if i["resource"] == {"type": "request", "id": request_id}]
 
 
