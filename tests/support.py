@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import uuid
 from pathlib import Path
@@ -10,14 +11,23 @@ from typing import Any
 
 import requests
 
-TEST_ENV = {"vhost": "memberspace_test", "port": "18000"}
+# MEMBERSPACE_TEST_SLOT (a small number) gives a run its own vhost, databases and ports,
+# so that several checkouts on one machine can run `make test` at the same time.
+SLOT = int(os.environ.get("MEMBERSPACE_TEST_SLOT") or 0)
+TEST_NAME = f"memberspace_test{SLOT or ''}"
+TEST_ENV = {"vhost": TEST_NAME, "port": str(18000 + 100 * SLOT)}
 PG = "postgresql+psycopg2://postgres@127.0.0.1:5432"
+
+
+def test_port(base: int) -> int:
+    """A fixed test port (18000-18099), moved to this run's slot."""
+    return base + 100 * SLOT
 
 
 def suite_overrides(signing_key: Path) -> dict[str, str]:
     return {
         "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{TEST_ENV['vhost']}",
-        "AUTH_DATABASE_URL": f"{PG}/memberspace_test_auth",
+        "AUTH_DATABASE_URL": f"{PG}/{TEST_NAME}_auth",
         "AUTH_SIGNING_KEY_FILE": str(signing_key),
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{TEST_ENV['port']}",
         "BENEFITS_APPLE_WEB_SERVICE_URL":
@@ -32,20 +42,20 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "AUTH_MCONNECT_REDIRECT_URI":
             f"http://127.0.0.1:{TEST_ENV['port']}/api/v1/auth/mconnect/callback",
         "AUTH_LOCKOUT_THRESHOLD": "5",
-        "NOTIFICATIONS_DATABASE_URL": f"{PG}/memberspace_test_notifications",
-        "BENEFITS_DATABASE_URL": f"{PG}/memberspace_test_benefits",
-        "DOCUMENTS_DATABASE_URL": f"{PG}/memberspace_test_documents",
+        "NOTIFICATIONS_DATABASE_URL": f"{PG}/{TEST_NAME}_notifications",
+        "BENEFITS_DATABASE_URL": f"{PG}/{TEST_NAME}_benefits",
+        "DOCUMENTS_DATABASE_URL": f"{PG}/{TEST_NAME}_documents",
         # a request type owned by a test service, plugged in through the hooks
         "DOCUMENTS_EXTERNAL_TYPES": "hooked_statement=reqowner:submitted:auto,"
                                     "hooked_application=reqowner:draft,"
                                     "career_statement=pension:submitted:auto,"
                                     "retirement_pension=pension:draft",
-        "PENSION_DATABASE_URL": f"{PG}/memberspace_test_pension",
-        "NOTIFICATIONS_SMTP_PORT": "18025",
+        "PENSION_DATABASE_URL": f"{PG}/{TEST_NAME}_pension",
+        "NOTIFICATIONS_SMTP_PORT": str(test_port(18025)),
         "NOTIFICATIONS_PUBLIC_BASE_URL": "https://app.example.mc",
         "GATEWAY_LOGIN_LIMIT_PER_IP": "100000",
-        "S3_ENDPOINT_URL": "http://127.0.0.1:18055",
-        "S3_BUCKET_PREFIX": "memberspace-test-",
+        "S3_ENDPOINT_URL": f"http://127.0.0.1:{test_port(18055)}",
+        "S3_BUCKET_PREFIX": f"{TEST_NAME.replace('_', '-')}-",
     }
 
 

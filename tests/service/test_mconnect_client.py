@@ -26,9 +26,10 @@ from services.auth.mconnect import (
     MConnectError,
     code_challenge,
 )
+from tests.support import TEST_ENV
 from tests.support_oidc import OidcProvider, free_port
 
-REDIRECT_URI = "http://127.0.0.1:18000/api/v1/auth/mconnect/callback"
+REDIRECT_URI = f"http://127.0.0.1:{TEST_ENV['port']}/api/v1/auth/mconnect/callback"
 
 
 def _query(url: str) -> dict[str, str]:

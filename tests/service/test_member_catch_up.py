@@ -19,8 +19,9 @@ from services.kit.runner import nameko_config
 from services.notifications import alerts
 from services.notifications.models import Member
 from services.notifications.service import NotificationsSettings
+from tests.support import TEST_NAME
 
-PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/memberspace_test_catch_up"
+PG = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{TEST_NAME}_catch_up"
 
 
 class LateService(HealthEntrypoints, MemberCopyHandlers):

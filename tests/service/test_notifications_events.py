@@ -20,9 +20,10 @@ from services.kit.runner import nameko_config
 from services.kit.tables import failed_events
 from services.notifications.models import Alert
 from services.notifications.service import NotificationsService
+from tests.support import TEST_NAME
 
-VHOST = "memberspace_test_late"
-PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/memberspace_test_late_notifications"
+VHOST = f"{TEST_NAME}_late"
+PG = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{TEST_NAME}_late_notifications"
 
 
 @pytest.fixture(scope="module")
