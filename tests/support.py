@@ -24,6 +24,9 @@ def test_port(base: int) -> int:
     return base + 100 * SLOT
 
 
+test_port.__test__ = False  # a helper, not a test, wherever a test module imports it
+
+
 def suite_overrides(signing_key: Path) -> dict[str, str]:
     return {
         "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{TEST_ENV['vhost']}",
