@@ -277,6 +277,40 @@ def _demo_careers(proxy: Any, ids: dict[str, str]) -> None:
          "employer": "Centre Hospitalier Princesse Grace", "start": "1990-01-01",
          "end": today, "monthly_gross_salary": "3300.00"}]
     _when_known(proxy.pension.upsert_career_periods, periods)
+    _when_known(proxy.pension.upsert_career_years, *_demo_recorded_years(periods, marie, sophie))
+
+
+def _demo_recorded_years(periods: list[dict], marie: str, sophie: str) -> tuple[list, list]:
+    """What the fund recorded for Marie and Sophie: the points of each completed year (here
+    the rules' own figures for their salaries), up to the 2024/2025 CAR financial year and
+    the 2025 CMRC year, except Marie's 2019/2020, which the fund has not recorded yet (the
+    career view shows it projected); and one assimilated period each."""
+    from decimal import Decimal
+
+    from services.pension import simulator
+    from services.pension.simulator.calendar import employee_months
+
+    years: list[dict] = []
+    for member, skip in ((marie, {"2019/2020"}), (sophie, set())):
+        mine = [simulator.Period.of(p) for p in periods if p["member_id"] == member]
+        months = employee_months(mine)
+        for scheme, points in (("CAR", simulator.car_points(mine)),
+                               ("CMRC", simulator.cmrc_points(mine))):
+            label = simulator.financial_year if scheme == "CAR" else (lambda m: str(m.year))
+            for year, value in points.items():
+                if year in skip or year > ("2024/2025" if scheme == "CAR" else "2025"):
+                    continue
+                salaries = sum((m.earnings for day, m in months.items() if label(day) == year),
+                               Decimal(0))
+                years.append({"member_id": member, "scheme": scheme, "year": year,
+                              "points": str(value),
+                              "salaries": str(salaries.quantize(Decimal("0.01")))})
+    assimilated = [
+        {"id": "A-123456-1", "member_id": marie, "scheme": "CAR", "reason": "maternity",
+         "start": "2012-03-01", "end": "2012-06-30", "points": "11.20"},
+        {"id": "A-246810-1", "member_id": sophie, "scheme": "CAR", "reason": "sickness",
+         "start": "2003-01-06", "end": "2003-02-28", "points": "4.10"}]
+    return years, assimilated
 
 
 def print_logins() -> None:

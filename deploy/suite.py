@@ -35,7 +35,8 @@ SERVICES: dict[str, str] = {
     "pension": "services.pension.service:PensionService",
     "gateway": "gateway.service:GatewayService",
 }
-PENSION_REQUEST_TYPES = "career_statement=pension:submitted:auto,retirement_pension=pension:draft"
+PENSION_REQUEST_TYPES = ("career_statement=pension:submitted:auto,"
+                         "retirement_pension=pension:draft,survivor_pension=pension:draft")
 DATABASE_SERVICES = ("auth", "notifications", "benefits", "documents", "pension")
 
 

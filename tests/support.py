@@ -52,7 +52,8 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "DOCUMENTS_EXTERNAL_TYPES": "hooked_statement=reqowner:submitted:auto,"
                                     "hooked_application=reqowner:draft,"
                                     "career_statement=pension:submitted:auto,"
-                                    "retirement_pension=pension:draft",
+                                    "retirement_pension=pension:draft,"
+                                    "survivor_pension=pension:draft",
         "PENSION_DATABASE_URL": f"{PG}/{TEST_NAME}_pension",
         "NOTIFICATIONS_SMTP_PORT": str(test_port(18025)),
         "NOTIFICATIONS_PUBLIC_BASE_URL": "https://app.example.mc",

@@ -32,7 +32,8 @@ FILENAME_RAW_MAX = 1024
 
 # the documents service's categories (services/documents/files.py checks them again)
 CATEGORIES = ("medical_certificate", "proof_of_address", "bank_details",
-              "pension_supporting_document", "identity_document", "other")
+              "pension_supporting_document", "identity_document", "death_certificate",
+              "marriage_certificate", "other")
 FUNDS = ("CCSS", "CAR", "CMRC", "CAMTI", "CARTI")
 UPLOAD_FIELDS = {"file", "category", "request_id"}
 
@@ -205,7 +206,8 @@ def put_quarantine(store: Storage, upload: Upload, member_id: str) -> str:
                         "description": "PDF, JPEG or PNG, at most 10 MB"},
                "category": {"type": "string", "enum": [
                    "medical_certificate", "proof_of_address", "bank_details",
-                   "pension_supporting_document", "identity_document", "other"]},
+                   "pension_supporting_document", "identity_document",
+                   "death_certificate", "marriage_certificate", "other"]},
                "request_id": {"type": "string", "format": "uuid"}}}}},
        summary="Send a document (multipart/form-data: `file`, `category`, optional "
                "`request_id`); PDF, JPEG or PNG recognised by content; `Idempotency-Key` "

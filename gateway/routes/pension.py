@@ -14,13 +14,20 @@ SIMULATION_BODY_LIMIT = 64 * 1024
 class Career(Schema):
     member_id = fields.String()
     periods = fields.List(fields.Dict())
-    schemes = fields.Dict(metadata={"description": "CAR, CMRC, CARTI: points by year, "
+    assimilated_periods = fields.List(fields.Dict(), metadata={
+        "description": "compensated interruptions the fund recorded (sickness, maternity, "
+                       "unemployment, military service, invalidity) with their points"})
+    schemes = fields.Dict(metadata={"description": "CAR, CMRC, CARTI: points by year, each "
+                                                   "year recorded by the fund or projected, "
                                                    "totals, months and years with activity, "
                                                    "the minimum condition so far"})
 
 
 def _register_body_schemas() -> None:
-    from services.pension.rules import AnonymousSimulationSchema, MemberAssumptionsSchema
+    from services.pension.simulator.inputs import (
+        AnonymousSimulationSchema,
+        MemberAssumptionsSchema,
+    )
 
     EXTRA_SCHEMAS["AnonymousSimulation"] = AnonymousSimulationSchema
     EXTRA_SCHEMAS["MemberSimulationAssumptions"] = MemberAssumptionsSchema

@@ -44,7 +44,8 @@ QUARANTINE, DOCUMENTS, FORMS = "quarantine", "documents", "forms"
 BUCKETS = (QUARANTINE, DOCUMENTS, FORMS)
 
 CATEGORIES = ("medical_certificate", "proof_of_address", "bank_details",
-              "pension_supporting_document", "identity_document", "other")
+              "pension_supporting_document", "identity_document", "death_certificate",
+              "marriage_certificate", "other")
 FUNDS = ("CCSS", "CAR", "CMRC", "CAMTI", "CARTI")
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"

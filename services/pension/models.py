@@ -42,3 +42,40 @@ class CareerPeriod(Base):
     end: Mapped[dt.date] = mapped_column(sa.Date)
     monthly_gross_salary: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
     contribution_class: Mapped[int | None] = mapped_column(sa.Integer)
+    recorded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                     server_default=sa.func.now())
+
+
+class CareerYear(Base):
+    """The points the fund recorded for a member, a scheme and a year (CAR: the financial
+    year "2023/2024"; CMRC and CARTI: "2024"), with the salaries (CAR, CMRC) or the class
+    and whether the contributions were paid (CARTI); idempotent on the three."""
+
+    __tablename__ = "career_years"
+
+    member_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), primary_key=True)
+    scheme: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
+    year: Mapped[str] = mapped_column(sa.String(9), primary_key=True)
+    points: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    salaries: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    contribution_class: Mapped[int | None] = mapped_column(sa.Integer)
+    contributions_paid: Mapped[bool | None] = mapped_column(sa.Boolean)
+    recorded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                     server_default=sa.func.now())
+
+
+class AssimilatedPeriod(Base):
+    """A compensated interruption (sickness, maternity, unemployment, military service,
+    invalidity) and the points the fund credited for it; idempotent on the fund's id."""
+
+    __tablename__ = "assimilated_periods"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), index=True)
+    scheme: Mapped[str] = mapped_column(sa.String(5))
+    reason: Mapped[str] = mapped_column(sa.String(20))
+    start: Mapped[dt.date] = mapped_column(sa.Date)
+    end: Mapped[dt.date] = mapped_column(sa.Date)
+    points: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    recorded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                     server_default=sa.func.now())

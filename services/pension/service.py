@@ -1,5 +1,5 @@
 """The pension service: career, simulations, and its request types' hooks.
-Entrypoints only; the rules live in `rules` and `career`."""
+The entrypoints only parse, call the simulator (`simulator/`) and `career`, and return."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from services.kit.health import HealthEntrypoints
 from services.kit.offload import off_loop
 from services.kit.rpc import rpc
 from services.kit.storage import StorageProvider, StorageSettings
-from services.pension import career, rules
-from services.pension.models import CareerPeriod, Member
+from services.pension import applications, career, simulator, statement
+from services.pension.models import AssimilatedPeriod, CareerPeriod, CareerYear, Member
 
 
 class PensionSettings(BaseSettings, StorageSettings):
@@ -38,7 +38,8 @@ def copy_member(session: Any, identity: dict[str, Any]) -> None:
 
 
 def erase_member(session: Any, member_id: str) -> None:
-    session.query(CareerPeriod).filter(CareerPeriod.member_id == member_id).delete()
+    for model in (CareerPeriod, CareerYear, AssimilatedPeriod):
+        session.query(model).filter(model.member_id == member_id).delete()
     session.query(Member).filter(Member.member_id == member_id).delete()
 
 
@@ -49,16 +50,16 @@ class PensionParameters(DependencyProvider):
 
     def setup(self) -> None:
         try:
-            self.parameters = rules.Parameters.load(rules.PARAMETERS_DIR)
-        except rules.ParameterError as exc:
+            self.parameters = simulator.Parameters.load(simulator.PARAMETERS_DIR)
+        except simulator.ParameterError as exc:
             raise StartRefused(f"pension parameters: {exc}") from None
 
-    def get_dependency(self, worker_ctx: Any) -> rules.Parameters:
+    def get_dependency(self, worker_ctx: Any) -> simulator.Parameters:
         return self.parameters
 
 
-def _simulate(inputs: rules.SimulationInputs) -> dict[str, Any]:
-    return rules.simulate(inputs).as_dict()
+def _simulate(inputs: simulator.SimulationInputs) -> dict[str, Any]:
+    return simulator.simulate(inputs).as_dict()
 
 
 class PensionService(HealthEntrypoints, MemberCopyHandlers):
@@ -81,6 +82,12 @@ class PensionService(HealthEntrypoints, MemberCopyHandlers):
         with self.db.transaction() as tx:
             return {"count": career.upsert_periods(tx, periods)}
 
+    @rpc
+    def upsert_career_years(self, years: list | None = None,
+                            assimilated_periods: list | None = None) -> dict:
+        with self.db.transaction() as tx:
+            return career.upsert_years(tx, years, assimilated_periods)
+
     # -- the member (through the gateway) ------------------------------------------------------
     @rpc
     def get_career(self, member_id: str) -> dict:
@@ -91,9 +98,10 @@ class PensionService(HealthEntrypoints, MemberCopyHandlers):
     def simulate_for_member(self, member_id: str, assumptions: dict) -> dict:
         """The member's recorded career plus their assumptions; nothing is stored."""
         with self.db.member_read(member_id, "career.simulated") as session:
-            member, periods = career.member_and_periods(session, member_id)
-        inputs, errors = rules.validate_member_inputs(
-            assumptions, date_of_birth=member.birth_date, sex=member.sex, career=periods)
+            record = career.read_record(session, member_id)
+        inputs, errors = simulator.validate_member_inputs(
+            assumptions, date_of_birth=record.member.birth_date, sex=record.member.sex,
+            career=record.simulator_periods(), recorded=record.recorded())
         if errors:
             raise ValidationFailed.of(errors)
         return off_loop(_simulate, inputs)
@@ -101,7 +109,7 @@ class PensionService(HealthEntrypoints, MemberCopyHandlers):
     @rpc
     def simulate_anonymous(self, body: dict) -> dict:
         """A hypothetical career (public route); nothing is stored."""
-        inputs, errors = rules.validate_inputs(body)
+        inputs, errors = simulator.validate_inputs(body)
         if errors:
             raise ValidationFailed.of(errors)
         return off_loop(_simulate, inputs)
@@ -110,23 +118,27 @@ class PensionService(HealthEntrypoints, MemberCopyHandlers):
     @rpc
     def validate_params(self, member_id: str, params: dict,
                         request_type: str | None = None) -> list:
-        return career.validate_params(request_type or "", params)
+        return applications.validate_params(request_type or "", params)
 
     @rpc
     def check_submission(self, member_id: str, params: dict, attachments: list,
                          request_type: str | None = None) -> list:
         with self.db.read() as session:
             try:
-                return career.check_submission(session, member_id, request_type or "",
-                                               params, attachments)
+                return applications.check_submission(session, member_id, request_type or "",
+                                                     params, attachments)
             except NotFound:
                 return ["a recorded career (you are not known to the pension service yet)"]
 
     @rpc
+    def params_schema(self, request_type: str) -> dict:
+        return applications.params_schema(request_type)
+
+    @rpc
     def produce_result(self, request: dict) -> dict:
         with self.db.read() as session:
-            pdf, code = career.statement_document(session, request,
-                                                  self.settings.PENSION_PUBLIC_BASE_URL)
+            pdf, code = statement.statement_document(session, request,
+                                                     self.settings.PENSION_PUBLIC_BASE_URL)
         key = f"results/{request['id']}"
         self.storage.put("documents", key, pdf, "application/pdf")
         return {"storage_key": key, "content_type": "application/pdf",

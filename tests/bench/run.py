@@ -133,7 +133,7 @@ REFUNDS_RATIO_TARGET = 0.5  # refunds req/s over the echo's, at BENCH_CONNECTION
 REFUNDS_TOKEN_TTL = 3600
 # A pension simulation while the member waits (POST /api/v1/pension/simulations...): the
 # pension service computes every month of the career for three schemes, then compares
-# each whole age up to 70 (services/pension/rules.py), off the event loop
+# each whole age up to 70 (services/pension/simulator/), off the event loop
 # (services.kit.offload). The anonymous body: a woman born 1975-04-10 retiring at 64, 25
 # years of salaried work, then 10 years self-employed in CARTI class 2; the member's:
 # Paul Garnier (deploy/demo.py: salaried 1991-1997, self-employed in class 3 since 1998)

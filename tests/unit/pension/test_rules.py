@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from services.pension import rules
-from services.pension.rules import (
+from services.pension import simulator as rules
+from services.pension.simulator import (
     CAR,
     CARTI,
     CMRC,
@@ -563,7 +563,7 @@ def test_the_service_refuses_to_start_on_a_malformed_parameter_file(tmp_path, mo
     import shutil
 
     from services.kit.config import StartRefused
-    from services.pension import rules as pension_rules
+    from services.pension import simulator as pension_rules
     from services.pension.service import PensionParameters
 
     good, bad = tmp_path / "good", tmp_path / "bad"
