@@ -1,5 +1,6 @@
 """The pension service: career, simulations, and its request types' hooks.
-The entrypoints only parse, call the simulator (`simulator/`) and `career`, and return."""
+The entrypoints only parse, call the plain modules (`career`, `simulator/`, `applications`,
+`statement`), and return."""
 
 from __future__ import annotations
 
