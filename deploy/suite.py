@@ -147,20 +147,26 @@ class Suite:
         return self.log_dir.parent / "mail"
 
     def start(self, timeout: float = 60.0) -> None:
+        """Start everything; whatever goes wrong on the way (Ctrl-C included) stops what
+        was started before the error goes on, so no process is left behind."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.declare_queues()
-        if self.env.get("MEMBERSPACE_MAIL_SINK", "true") != "false":
-            self.start_mail_sink()
-        if self.env.get("MEMBERSPACE_LOCAL_S3", "true") != "false":
-            self.start_local_s3()
-        for name, path in SERVICES.items():
-            log = open(self.log_dir / f"{name}.log", "ab")
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "services.kit.runner", path],
-                env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.wait_ready(timeout)
+        try:
+            self.declare_queues()
+            if self.env.get("MEMBERSPACE_MAIL_SINK", "true") != "false":
+                self.start_mail_sink()
+            if self.env.get("MEMBERSPACE_LOCAL_S3", "true") != "false":
+                self.start_local_s3()
+            for name, path in SERVICES.items():
+                log = open(self.log_dir / f"{name}.log", "ab")
+                self.processes[name] = subprocess.Popen(
+                    [sys.executable, "-m", "services.kit.runner", path],
+                    env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -199,43 +205,46 @@ class Suite:
         seed(self.env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def run() -> int:
+    """Start, seed and watch the suite until Ctrl-C or SIGTERM. Every process it started
+    is stopped before it returns, whichever step failed or was interrupted."""
     infra.ensure()
-    suite = Suite.configure(ROOT / "var")
+    suite = Suite.configure(Path(os.environ.get("MEMBERSPACE_VAR_DIR") or ROOT / "var"))
     print("migrating databases ...", flush=True)
     suite.migrate()
-    print("starting services ...", flush=True)
-    suite.start()
-    suite.seed()
-    from deploy.demo import print_logins
+    signal.signal(signal.SIGTERM, _interrupt)  # as Ctrl-C: unwinds through the finally
+    try:
+        print("starting services ...", flush=True)
+        suite.start()
+        suite.seed()
+        from deploy.demo import print_logins
 
-    print(f"\nMember Space is running: gateway on {suite.gateway_url} "
-          f"(OpenAPI: {suite.gateway_url}/api/v1/openapi.json)")
-    print(f"logs: {suite.log_dir.relative_to(ROOT)}/<service>.log; e-mails sent to the local "
-          f"SMTP sink are kept as .eml files in {suite.mail_dir.relative_to(ROOT)}/")
-    if "s3" in suite.processes:
-        print(f"local S3 (moto) runs at {suite.env['S3_ENDPOINT_URL']} and keeps objects in "
-              "memory: they are gone when the suite stops")
-    print_logins()
-    print("Ctrl-C stops everything.", flush=True)
-
-    stop = {"now": False}
-
-    def on_signal(signum: int, _frame: object) -> None:
-        stop["now"] = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    while not stop["now"]:
-        for name, proc in suite.processes.items():
-            if proc.poll() is not None:
-                print(f"{name} exited ({proc.returncode}); stopping the suite", flush=True)
-                stop["now"] = True
-        time.sleep(0.5)
-    print("\nstopping ...", flush=True)
-    suite.stop()
-    print("stopped.")
-    return 0
+        print(f"\nMember Space is running: gateway on {suite.gateway_url} "
+              f"(OpenAPI: {suite.gateway_url}/api/v1/openapi.json)")
+        print(f"logs: {suite.log_dir}/<service>.log; e-mails sent to the local SMTP sink are "
+              f"kept as .eml files in {suite.mail_dir}/")
+        if "s3" in suite.processes:
+            print(f"local S3 (moto) runs at {suite.env['S3_ENDPOINT_URL']} and keeps objects "
+                  "in memory: they are gone when the suite stops")
+        print_logins()
+        print("Ctrl-C stops everything.", flush=True)
+        while True:
+            for name, proc in suite.processes.items():
+                if proc.poll() is not None:
+                    print(f"{name} exited ({proc.returncode}); stopping the suite", flush=True)
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("\nstopping ...", flush=True)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan
+        suite.stop()
+        print("stopped.", flush=True)
 
 
 def main(argv: list[str]) -> int:

@@ -63,6 +63,8 @@ class Route:
     # a body the route parses itself (multipart), described for the OpenAPI document
     openapi_body: dict[str, Any] | None = None
     idempotency_header: bool = False  # handled by the route itself
+    # other media types the success answer may take (e.g. "text/csv" on ?format=csv)
+    other_content: tuple[str, ...] = ()
     name: str = field(default="")
 
 

@@ -42,6 +42,9 @@ def _openapi_path(path: str) -> tuple[str, list[dict[str, Any]]]:
 def _operation(route: Route) -> dict[str, Any]:
     _, params = _openapi_path(route.path)
     problems = list(route.problems) + list(_COMMON_PROBLEMS)
+    if params or route.query is not None or route.body is not None or route.openapi_body:
+        # the services check what the gateway's schemas cannot (cursors, ids, rules)
+        problems.append((422, "validation_failed"))
     if route.access in (MEMBER, AGENT):
         problems += [(401, "session_ended"), (403, "wrong_audience"), (403, "csrf_invalid")]
     if route.access == MEMBER and not route.allowed_without_email:
@@ -54,6 +57,8 @@ def _operation(route: Route) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "Success"}
     if route.response is not None:
         ok["content"] = {"application/json": {"schema": route.response}}
+    for media_type in route.other_content:
+        ok.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     responses[str(route.status)] = ok
     by_status: dict[int, list[str]] = {}
     for status, code in problems:

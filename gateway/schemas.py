@@ -3,7 +3,7 @@ through them, and the OpenAPI document is generated from them."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 
 class ProblemFieldError(Schema):
@@ -13,7 +13,11 @@ class ProblemFieldError(Schema):
 
 
 class Problem(Schema):
-    """RFC 9457 problem details, with a stable `code`."""
+    """RFC 9457 problem details, with a stable `code`. Extension members (`retry_after`,
+    a request's current state, ...) may stand beside these, as the RFC allows."""
+
+    class Meta:
+        unknown = INCLUDE
 
     type = fields.String(required=True)
     title = fields.String(required=True)

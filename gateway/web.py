@@ -13,7 +13,7 @@ from typing import Any
 
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request
 
 from gateway.problems import problem_response
@@ -41,9 +41,12 @@ class ProblemWsgiApp(WsgiApp):
         except HTTPException as exc:
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.code or 400,
                                                                      "bad_request")
+            headers = {"Cache-Control": "no-store"}
+            if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+                headers["Allow"] = ", ".join(sorted(exc.valid_methods))  # RFC 9110 15.5.6
             response = problem_response(exc.code or 400, code, instance=request.path,
                                         request_id=request_id_from(request),
-                                        headers={"Cache-Control": "no-store"})
+                                        headers=headers)
         return response(environ, start_response)
 
 

@@ -264,6 +264,16 @@ PAYMENT_COLUMNS = ("id", "payment_type", "label", "period_start", "period_end", 
                    "payment_date", "currency")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula (OWASP's CSV
+    injection advice: a leading quote before =, +, -, @, tab or carriage return)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _ledger(call: Call, method: str, columns: tuple[str, ...], filename: str) -> Any:
     query = {k: v for k, v in call.request.args.items() if k != "format"}
     fetch = getattr(call.services.benefits, method)
@@ -281,8 +291,7 @@ def _ledger(call: Call, method: str, columns: tuple[str, ...], filename: str) ->
         page = first
         while True:
             for item in page["items"]:
-                writer.writerow([item.get(c) if item.get(c) is not None else ""
-                                 for c in columns])
+                writer.writerow([spreadsheet_safe(item.get(c)) for c in columns])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -299,7 +308,7 @@ def _ledger(call: Call, method: str, columns: tuple[str, ...], filename: str) ->
 
 
 @route("GET", "/api/v1/me/refunds", access=MEMBER, query=LedgerQuery, response=RefundPage,
-       light_dump=True,
+       light_dump=True, other_content=("text/csv",),
        summary="Health-care refunds of the last 18 months (?format=csv for the whole "
                "selection)", tags=("payments",), problems=((422, "validation_failed"),))
 def refunds(call: Call) -> Any:
@@ -307,7 +316,7 @@ def refunds(call: Call) -> Any:
 
 
 @route("GET", "/api/v1/me/payments", access=MEMBER, query=LedgerQuery, response=PaymentPage,
-       light_dump=True,
+       light_dump=True, other_content=("text/csv",),
        summary="Benefit payments of the last 18 months (?format=csv for the whole "
                "selection)", tags=("payments",), problems=((422, "validation_failed"),))
 def payments(call: Call) -> Any:

@@ -115,6 +115,18 @@ def test_csv_streams_the_whole_selection(api, rpc, member):
     assert len(rows) == 250 and rows[0]["refund_date"] >= rows[-1]["refund_date"]
 
 
+def test_csv_cells_never_run_as_formulas(api, rpc, member):
+    rpc.benefits.ingest_records([
+        refund(member["number"], 3, practitioner='=HYPERLINK("http://x.example","Dr")'),
+        refund(member["number"], 4, practitioner="@SUM(A1)", act="+1 visit"),
+        refund(member["number"], 5, practitioner="Dr -Martin")], False)
+    r = api.get("/api/v1/me/refunds?format=csv", member["token"])
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [(row["practitioner"], row["act"]) for row in rows] == [
+        ("'=HYPERLINK(\"http://x.example\",\"Dr\")", "Consultation"),
+        ("'@SUM(A1)", "'+1 visit"), ("Dr -Martin", "Consultation")]
+
+
 def test_news_is_announced_once_and_back_fills_are_quiet(api, rpc, member):
     recent = refund(member["number"], 1, "23.40")
     old = refund(member["number"], 60, "11.11")
