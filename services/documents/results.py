@@ -10,12 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from services.documents.models import Member, Request
+from services.kit.offload import off_loop
 from services.kit.pdf import (
     DocumentSection,
     IssuedDocument,
     build_verification_url,
     new_verification_code,
-    render_pdf_off_loop,
+    render_pdf,
 )
 
 TITLES = {
@@ -81,7 +82,7 @@ def certificate(req: Request, member: Member, data: dict[str, Any],
         title=_label(*TITLES[req.type], lang), holder_name=holder, sections=sections,
         verification_code=code, verification_url=build_verification_url(public_base_url, code),
         issued_at=dt.datetime.now(dt.UTC), language=lang, table=table)
-    return render_pdf_off_loop(document), code
+    return off_loop(render_pdf, document), code
 
 
 def data_access(member_id: str, fetch: Callable[[str], dict[str, Any]]) -> bytes:

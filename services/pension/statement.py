@@ -111,12 +111,13 @@ def content(record: Record) -> StatementContent:
 def statement_document(session: DbSession, request: dict[str, Any],
                        public_base_url: str) -> tuple[bytes, str]:
     """The PDF and its verification code (the code certifies recorded figures only)."""
+    from services.kit.offload import off_loop
     from services.kit.pdf import (
         DocumentSection,
         IssuedDocument,
         build_verification_url,
         new_verification_code,
-        render_pdf_off_loop,
+        render_pdf,
     )
 
     c = content(read_record(session, request.get("member_id") or ""))
@@ -128,4 +129,4 @@ def statement_document(session: DbSession, request: dict[str, Any],
         verification_code=code, verification_url=build_verification_url(public_base_url, code),
         issued_at=clock.now(), language=c.language,
         table=[list(r) for r in c.table] if len(c.table) > 1 else None)
-    return render_pdf_off_loop(document), code
+    return off_loop(render_pdf, document), code

@@ -11,6 +11,7 @@ import warnings
 import pytest
 from pypdf import PdfReader
 
+from services.kit.offload import off_loop
 from services.kit.pdf import (
     VERIFICATION_ALPHABET,
     DocumentSection,
@@ -20,7 +21,6 @@ from services.kit.pdf import (
     new_verification_code,
     normalize_verification_code,
     render_pdf,
-    render_pdf_off_loop,
 )
 
 CODE_RE = re.compile(r"^[23456789A-HJ-NP-Z]{4}-[23456789A-HJ-NP-Z]{4}-[23456789A-HJ-NP-Z]{4}$")
@@ -306,7 +306,7 @@ def test_control_characters_and_non_latin1_text_do_not_break_rendering() -> None
 
 
 def test_qr_code_encodes_verification_url() -> None:
-    from services.kit.pdf import _qr_drawing
+    from services.kit.pdf.document import _qr_drawing
 
     url = build_verification_url(BASE_URL, "ABCD-EFGH-JKMN")
     drawing = _qr_drawing(url, 100)
@@ -324,13 +324,13 @@ def test_documents_are_frozen_and_replaceable() -> None:
         document.title = "changed"  # type: ignore[misc]
 
 
-def test_render_pdf_off_loop() -> None:
+def test_render_pdf_through_off_loop() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # eventlet warns about its own deprecation on import
         import eventlet  # noqa: F401
 
     document = make_document("fr")
-    pdf = render_pdf_off_loop(document)
+    pdf = off_loop(render_pdf, document)
     assert isinstance(pdf, bytes)
     assert pdf.startswith(b"%PDF-")
     text = pages_text(pdf)[0]

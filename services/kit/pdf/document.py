@@ -6,8 +6,9 @@ pages with its header row repeated), a verification box (QR code of the public
 verification URL, the verification code, the URL and a sentence) and a footer on each
 page with the verification code and "Page x of y".
 
-Rendering is CPU-bound and synchronous: from eventlet services use
-:func:`render_pdf_off_loop`, which runs it in eventlet's native thread pool.
+Rendering is CPU-bound and synchronous: from eventlet services run it through
+`services.kit.offload.off_loop` (eventlet's native thread pool). The verification code
+itself is made and read by `services.kit.pdf.verification`.
 
 Text is drawn with the PDF standard fonts (Helvetica, Courier), which cover Latin-1 /
 Windows-1252 (French, German, Spanish, Italian, Portuguese...). Characters outside that
@@ -19,8 +20,6 @@ from __future__ import annotations
 import datetime
 import functools
 import io
-import re
-import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,61 +45,6 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-
-__all__ = [
-    "VERIFICATION_ALPHABET",
-    "VERIFICATION_PATH",
-    "DocumentSection",
-    "IssuedDocument",
-    "Letterhead",
-    "build_verification_url",
-    "new_verification_code",
-    "normalize_verification_code",
-    "render_pdf",
-    "render_pdf_off_loop",
-]
-
-# ---------------------------------------------------------------------------
-# Verification codes
-# ---------------------------------------------------------------------------
-
-VERIFICATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O/1/I
-VERIFICATION_PATH = "/api/v1/certificates/verify/"
-
-_CODE_LENGTH = 12
-_GROUP_SIZE = 4
-_ALPHABET_SET = frozenset(VERIFICATION_ALPHABET)
-_SEPARATORS_RE = re.compile(r"[\s\-]+")
-
-
-def _group(code: str) -> str:
-    return "-".join(code[i : i + _GROUP_SIZE] for i in range(0, len(code), _GROUP_SIZE))
-
-
-def new_verification_code() -> str:
-    """Return a new random verification code, e.g. ``"7KQM-2XHD-9PRT"`` (60 bits)."""
-    raw = "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(_CODE_LENGTH))
-    return _group(raw)
-
-
-def normalize_verification_code(raw: str) -> str | None:
-    """Return the canonical ``XXXX-XXXX-XXXX`` form of user input, or ``None`` if invalid.
-
-    Case-insensitive; spaces and hyphens are ignored wherever they are. Any character
-    outside :data:`VERIFICATION_ALPHABET` (including 0, O, 1, I) makes it invalid.
-    """
-    if not isinstance(raw, str) or len(raw) > 64 or not raw.isascii():
-        return None
-    compact = _SEPARATORS_RE.sub("", raw).upper()
-    if len(compact) != _CODE_LENGTH or not set(compact) <= _ALPHABET_SET:
-        return None
-    return _group(compact)
-
-
-def build_verification_url(public_base_url: str, code: str) -> str:
-    """Return ``<public_base_url>/api/v1/certificates/verify/<code>`` (the QR code payload)."""
-    return public_base_url.rstrip("/") + VERIFICATION_PATH + code
-
 
 # ---------------------------------------------------------------------------
 # Document model
@@ -548,13 +492,3 @@ def render_pdf(document: IssuedDocument, letterhead: Letterhead = Letterhead()) 
     )
     return buffer.getvalue()
 
-
-def render_pdf_off_loop(document: IssuedDocument, letterhead: Letterhead = Letterhead()) -> bytes:
-    """Like :func:`render_pdf`, but run in eventlet's native thread pool (``tpool``).
-
-    The calling greenthread waits while other greenthreads keep running, so the eventlet
-    hub is never blocked by PDF generation.
-    """
-    from eventlet import tpool  # lazy: keep the module importable without eventlet
-
-    return tpool.execute(render_pdf, document, letterhead)
