@@ -59,7 +59,10 @@ def dev_keys(var: Path) -> dict[str, str]:
     if not secret.exists():
         generate_secret_file(secret)
         print(f"made a development encryption key: {secret}", flush=True)
-    from services.benefits.wallet import development_apple_config, development_google_config
+    from services.benefits.wallet.development import (
+        development_apple_config,
+        development_google_config,
+    )
 
     wallet = keys / "wallet"
     if not (wallet / "apple").exists() or not (wallet / "google").exists():

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session as DbSession
 from services.benefits.ledger import AMOUNT_MAX
 from services.benefits.models import Beneficiary, Card, CareSheet, FseCode, FseLookup, Member
 from services.benefits.secrets_box import SecretBox
-from services.kit.db import UnitOfWork
+from services.kit.db import Store, UnitOfWork
 from services.kit.errors import FieldError, NotFound, TooManyRequests, ValidationFailed
 from services.kit.keys import SigningKey
 
@@ -225,6 +225,19 @@ def member_for_code(session: DbSession, box: SecretBox, code: Any) -> str:
     if member_id is None:
         raise NotFound("Unknown FSE code.", code="fse_code_not_found")
     return str(member_id)
+
+
+def care_sheets_for_code(db: Store, caller: str, box: SecretBox, code: Any,
+                         lookups_per_minute: int) -> dict[str, Any]:
+    """A practitioner's system resolves a member's FSE code to the care sheets: the
+    attempt counted first in a transaction of its own (kept even when the code is
+    unknown), then the look-up, audited."""
+    with db.transaction() as tx:
+        allow_lookup(tx.session, caller, lookups_per_minute)
+    with db.transaction() as tx:
+        member_id = member_for_code(tx.session, box, code)
+        tx.audit("fse_code.used", member_id=member_id)
+        return care_sheets(tx.session, member_id)
 
 
 # -- care sheets -------------------------------------------------------------------------

@@ -38,6 +38,16 @@ def in_window(now: dt.datetime, start_hour: int, end_hour: int) -> bool:
     return start_hour <= hour < end_hour
 
 
+def import_if_in_window(db: Store, storage: Storage, news_days: int, window: str,
+                        now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The timer's tick: import the dropped files when `now` falls in `window`
+    (BENEFITS_IMPORT_WINDOW, "start-end" hours in Monaco), nothing otherwise."""
+    start, end = (int(hour) for hour in window.split("-"))
+    if not in_window(now or dt.datetime.now(dt.UTC), start, end):
+        return []
+    return import_pending(db, storage, news_days)
+
+
 def import_pending(db: Store, storage: Storage, news_days: int) -> list[dict[str, Any]]:
     reports = []
     for key in storage.list(FEEDS, INCOMING):

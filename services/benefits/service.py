@@ -1,30 +1,27 @@
-"""The benefits service: profile, registration card, FSE code, care sheets, wallet.
-Entrypoints only; the rules live in `profiles` and `cards`."""
+"""The benefits service: profile, registration card, FSE code, care sheets, wallet,
+refunds and payments. Entrypoints (and the nightly import's timer) that parse, call the
+plain modules (`profiles`, `cards`, `ledger`, `imports`, `wallet`) and return."""
 
 from __future__ import annotations
 
-import base64
-from pathlib import Path
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
-from services.benefits import cards, imports, ledger, profiles, wallet_updates
+from services.benefits import cards, export, imports, ledger, profiles
 from services.benefits.models import Member, Profile
 from services.benefits.secrets_box import SecretBox
+from services.benefits.wallet import passes, web_service
 from services.kit.config import BaseSettings, Settings, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
 from services.kit.directory import MemberCopyHandlers
-from services.kit.errors import FieldError, NotFound, ValidationFailed
 from services.kit.health import HealthEntrypoints
 from services.kit.keys import SigningKey
 from services.kit.rpc import rpc
 from services.kit.storage import StorageProvider, StorageSettings
-
-WALLET_PASS_CAP = 256 * 1024
 
 
 class BenefitsSettings(BaseSettings, StorageSettings):
@@ -59,54 +56,27 @@ class BenefitsSettings(BaseSettings, StorageSettings):
             raise ValidationError("the window must start before it ends, e.g. 1-7")
 
 
-class Keys(DependencyProvider):
-    """Card signing key, the secret box, and the wallet configuration."""
+class CardSigning(DependencyProvider):
+    """What signs the card the member carries: the key of the card's QR code and the
+    wallets' configurations (each loaded, or made for development, at first use)."""
 
     def setup(self) -> None:
         settings = self.container.config["SETTINGS"]
         self.card_key = SigningKey.from_pem_file(settings.BENEFITS_CARD_KEY_FILE)
-        self.box = SecretBox.from_file(settings.BENEFITS_SECRET_KEY_FILE)
-        self.wallet_dir = Path(settings.BENEFITS_WALLET_DIR)
-        self._settings = settings
-        self._apple = self._google = None
-        self.lookups_per_minute = settings.BENEFITS_PRACTITIONER_LOOKUPS_PER_MINUTE
-        self.news_days = settings.BENEFITS_NEWS_DAYS
+        self.wallets = passes.WalletConfigurations(settings)
 
-    def get_dependency(self, worker_ctx: Any) -> Keys:
+    def get_dependency(self, worker_ctx: Any) -> CardSigning:
         return self
 
-    def apple(self) -> Any:
-        """The pass certificate: production files when configured, else development."""
-        from services.benefits import wallet
 
-        if self._apple is None:
-            s = self._settings
-            service = ({"web_service_url": s.BENEFITS_APPLE_WEB_SERVICE_URL.rstrip("/"),
-                        "authentication_token": self._pass_secret()}
-                       if s.BENEFITS_APPLE_WEB_SERVICE_URL else {})
-            self._apple = (wallet.load_apple_config(
-                s.BENEFITS_APPLE_PASS_CERT_FILE, s.BENEFITS_APPLE_PASS_KEY_FILE,
-                s.BENEFITS_APPLE_WWDR_CERT_FILE, **service) if s.BENEFITS_APPLE_PASS_CERT_FILE
-                else wallet.development_apple_config(self.wallet_dir / "apple", **service))
-        return self._apple
+class SecretBoxProvider(DependencyProvider):
+    """The box that encrypts what benefits must show again (FSE code, bank account)."""
 
-    def _pass_secret(self) -> str:
-        from services.benefits import wallet
+    def setup(self) -> None:
+        self.box = SecretBox.from_file(self.container.config["SETTINGS"].BENEFITS_SECRET_KEY_FILE)
 
-        configured = self._settings.BENEFITS_APPLE_AUTH_SECRET_FILE
-        return (Path(configured).read_text().strip() if configured
-                else wallet.development_pass_secret(self.wallet_dir / "apple"))
-
-    def google(self) -> Any:
-        from services.benefits import wallet
-
-        if self._google is None:
-            s = self._settings
-            self._google = (wallet.load_google_config(
-                s.BENEFITS_GOOGLE_ISSUER_ID, s.BENEFITS_GOOGLE_KEY_FILE)
-                if s.BENEFITS_GOOGLE_KEY_FILE
-                else wallet.development_google_config(self.wallet_dir / "google"))
-        return self._google
+    def get_dependency(self, worker_ctx: Any) -> SecretBox:
+        return self.box
 
 
 class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
@@ -115,7 +85,8 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
 
     context = RequestContext()
     db = Database("BENEFITS_DATABASE_URL")
-    keys = Keys()
+    signing = CardSigning()
+    box = SecretBoxProvider()
     storage = StorageProvider("feeds")
     settings = Settings()
 
@@ -127,7 +98,7 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
     @rpc
     def get_profile(self, member_id: str) -> dict:
         with self.db.member_read(member_id, "profile.read") as session:
-            return profiles.profile_view(session, self.keys.box, member_id)
+            return profiles.profile_view(session, self.box, member_id)
 
     @rpc
     def validate_profile_changes(self, member_id: str, changes: dict) -> dict:
@@ -138,22 +109,22 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
     @rpc
     def update_profile(self, member_id: str, changes: dict) -> dict:
         with self.db.transaction() as tx:
-            return profiles.update_profile(tx, self.keys.box, member_id, changes)
+            return profiles.update_profile(tx, self.box, member_id, changes)
 
     @rpc
     def get_card(self, member_id: str) -> dict:
         with self.db.member_read(member_id, "card.read") as session:
-            return cards.card_view(session, self.keys.card_key, member_id)
+            return cards.card_view(session, self.signing.card_key, member_id)
 
     @rpc
     def get_fse_code(self, member_id: str) -> dict:
         with self.db.member_read(member_id, "fse_code.read") as session:
-            return cards.fse_code(session, self.keys.box, member_id)
+            return cards.fse_code(session, self.box, member_id)
 
     @rpc
     def renew_fse_code(self, member_id: str) -> dict:
         with self.db.transaction() as tx:
-            code = cards.renew_fse_code(tx, self.keys.box, member_id)
+            code = cards.renew_fse_code(tx, self.box, member_id)
         return {"fse_code": code}
 
     @rpc
@@ -165,34 +136,10 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
     @rpc
     def wallet_pass(self, member_id: str, kind: str) -> dict:
         """The card as an Apple pass (base64, a few KB) or a Google save link."""
-        if kind not in ("apple", "google"):
-            raise ValidationFailed.of([FieldError("kind", "not_allowed", "apple or google")])
+        passes.check_kind(kind)
         with self.db.member_read(member_id, f"wallet.{kind}") as session:
-            view = cards.card_view(session, self.keys.card_key, member_id)
-        return self._pass_of(view, kind)
-
-    def _pass_of(self, view: dict, kind: str) -> dict:
-        from services.benefits import wallet
-
-        card = wallet.CardForPass(
-            # one serial per registration number: a renewed card replaces the pass
-            serial=wallet_updates.pass_serial(view["fund"], view["registration_number"]),
-            member_name=f"{view['first_name']} {view['last_name'].upper()}",
-            registration_number=view["registration_number"], fund=view["fund"],
-            valid_from=cards.dt.date.fromisoformat(view["valid_from"]),
-            valid_until=cards.dt.date.fromisoformat(view["valid_until"]),
-            rights_status=view["rights_status"],
-            beneficiaries=tuple(f"{b['first_name']} {b['last_name']}"
-                                for b in view["beneficiaries"]),
-            qr_payload=view["qr_payload"])
-        if kind == "google":
-            return {"save_url": wallet.google_save_url(card, self.keys.google())}
-        data = wallet.build_pkpass(card, self.keys.apple())
-        if len(data) > WALLET_PASS_CAP:
-            raise RuntimeError("the pass grew past its cap")
-        return {"pkpass": base64.b64encode(data).decode(),
-                "media_type": wallet.PKPASS_MEDIA_TYPE,
-                "filename": f"carte-{view['registration_number']}.pkpass"}
+            view = cards.card_view(session, self.signing.card_key, member_id)
+        return passes.wallet_pass(view, kind, self.signing.wallets)
 
     @rpc
     def list_refunds(self, member_id: str, query: dict | None = None) -> dict:
@@ -213,66 +160,43 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
             return ledger.payments_for_statement(session, member_id, period)
 
     # -- Apple Wallet's web service (through the gateway, for devices) -------------------
-    def _apple_service(self, pass_type: str, serial: str, token: Any) -> Any:
-        """The configuration, once the pass type is ours and the token the pass's."""
-        config = self.keys.apple()
-        if config.authentication_token is None or pass_type != config.pass_type_identifier:
-            raise NotFound("Unknown pass type.", code="pass_type_not_found")
-        wallet_updates.check_token(config, serial, token)
-        return config
-
     @rpc
     def register_pass_device(self, device: str, pass_type: str, serial: str, token: str,
                              push_token: str) -> dict:
-        self._apple_service(pass_type, serial, token)
+        web_service.check_pass(self.signing.wallets.apple(), pass_type, serial, token)
         with self.db.transaction() as tx:
-            card = wallet_updates.card_for_serial(tx.session, serial)
-            created = wallet_updates.register(tx.session, device, pass_type, serial,
-                                              push_token)
-            if created:
-                tx.audit("wallet.device_registered", member_id=card.member_id,
-                         details={"serial": serial})
-            return {"created": created}
+            return {"created": web_service.register(tx, device, pass_type, serial,
+                                                    push_token)}
 
     @rpc
     def unregister_pass_device(self, device: str, pass_type: str, serial: str,
                                token: str) -> None:
-        self._apple_service(pass_type, serial, token)
+        web_service.check_pass(self.signing.wallets.apple(), pass_type, serial, token)
         with self.db.transaction() as tx:
-            wallet_updates.unregister(tx.session, device, pass_type, serial)
+            web_service.unregister(tx.session, device, pass_type, serial)
 
     @rpc
     def changed_passes(self, device: str, pass_type: str, since: str | None = None) -> dict:
-        if pass_type != self.keys.apple().pass_type_identifier:
-            raise NotFound("Unknown pass type.", code="pass_type_not_found")
+        web_service.check_pass_type(self.signing.wallets.apple(), pass_type)
         with self.db.transaction() as tx:
-            return wallet_updates.changed_serials(tx.session, device, pass_type, since)
+            return web_service.changed_serials(tx.session, device, pass_type, since)
 
     @rpc
     def latest_pass(self, pass_type: str, serial: str, token: str) -> dict:
         """The pass as it is now, with when its content last changed."""
-        self._apple_service(pass_type, serial, token)
+        web_service.check_pass(self.signing.wallets.apple(), pass_type, serial, token)
         with self.db.transaction() as tx:
-            card = wallet_updates.card_for_serial(tx.session, serial)
-            modified = wallet_updates.last_modified(tx.session, card)
-            view = cards.card_view(tx.session, self.keys.card_key, card.member_id)
-            if wallet_updates.pass_serial(view["fund"], view["registration_number"]) \
-                    != serial:  # the member's pass is now another card's (the first)
-                raise NotFound("No card behind this pass.", code="card_not_found")
-            tx.audit("wallet.pass_refreshed", member_id=card.member_id,
-                     details={"serial": serial})
-        return {**self._pass_of(view, "apple"), "last_modified": modified.isoformat()}
+            view, modified = web_service.latest_card(tx, self.signing.card_key, serial)
+        return {**passes.wallet_pass(view, "apple", self.signing.wallets),
+                "last_modified": modified.isoformat()}
 
     # -- practitioners' systems and the public status check -----------------------------------
     @rpc
     def care_sheets_for_code(self, fse_code: str) -> dict:
         """A practitioner's system resolves a member's FSE code: rate-limited, audited."""
-        with self.db.transaction() as tx:  # committed even when the code is unknown
-            cards.allow_lookup(tx.session, self.context.actor, self.keys.lookups_per_minute)
-        with self.db.transaction() as tx:
-            member_id = cards.member_for_code(tx.session, self.keys.box, fse_code)
-            tx.audit("fse_code.used", member_id=member_id)
-            return cards.care_sheets(tx.session, member_id)
+        return cards.care_sheets_for_code(
+            self.db, self.context.actor, self.box, fse_code,
+            self.settings.BENEFITS_PRACTITIONER_LOOKUPS_PER_MINUTE)
 
     @rpc
     def card_status(self, jti: str) -> dict:
@@ -281,7 +205,7 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
 
     @rpc
     def get_card_keys(self) -> dict:
-        return {"keys": [self.keys.card_key.public_jwk()]}
+        return {"keys": [self.signing.card_key.public_jwk()]}
 
     # -- the fund's systems ---------------------------------------------------------------
     @rpc
@@ -307,7 +231,7 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
         loaded = ledger.load_records(records)
         with self.db.transaction() as tx:
             result = ledger.ingest(tx, loaded, notify=bool(notify),
-                                   news_days=self.keys.news_days)
+                                   news_days=self.settings.BENEFITS_NEWS_DAYS)
             tx.audit("ledger.fed", member_id=None,
                      details={"new": result["new"], "updated": result["updated"]})
             return result
@@ -315,34 +239,19 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
     @rpc
     def import_feeds(self) -> list:
         """Import the dropped files now (ops, tests); the timer does it in the window."""
-        return imports.import_pending(self.db, self.storage, self.keys.news_days)
+        return imports.import_pending(self.db, self.storage, self.settings.BENEFITS_NEWS_DAYS)
 
     @timer(interval=300)
     def nightly_import(self) -> None:
-        start, end = (int(h) for h in self.settings.BENEFITS_IMPORT_WINDOW.split("-"))
-        if imports.in_window(cards.dt.datetime.now(cards.dt.UTC), start, end):
-            imports.import_pending(self.db, self.storage, self.keys.news_days)
+        imports.import_if_in_window(self.db, self.storage, self.settings.BENEFITS_NEWS_DAYS,
+                                    self.settings.BENEFITS_IMPORT_WINDOW)
 
     @rpc
     def set_bank_account(self, member_id: str, iban: str) -> None:
         with self.db.transaction() as tx:
-            profiles.set_bank_account(tx, self.keys.box, member_id, iban)
+            profiles.set_bank_account(tx, self.box, member_id, iban)
 
     @rpc
     def export_member_data(self, member_id: str) -> dict:
         with self.db.member_read(member_id, "member.exported") as session:
-            out = {"service": "benefits",
-                   "profile": profiles.profile_view(session, self.keys.box, member_id),
-                   "cards": [{"card_id": c.id, "registration_number": c.registration_number,
-                              "fund": c.fund, "rights_status": c.rights_status,
-                              "valid_from": c.valid_from.isoformat(),
-                              "valid_until": c.valid_until.isoformat()}
-                             for c in cards.current_cards(session, member_id)],
-                   "care_sheets": cards.care_sheets(session, member_id, 1000)["items"],
-                   **ledger.export(session, member_id)}
-            try:  # the code itself is a credential: only when it was issued
-                out["fse_code_issued_at"] = cards.fse_code(
-                    session, self.keys.box, member_id)["issued_at"]
-            except cards.NotFound:
-                out["fse_code_issued_at"] = None
-            return out
+            return export.member_data(session, self.box, member_id)

@@ -19,22 +19,26 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from services.benefits.wallet import (
+from services.benefits.wallet.apple import (
+    PKPASS_MEDIA_TYPE,
+    AppleWalletConfig,
+    build_pkpass,
+    load_apple_config,
+    pass_authentication_token,
+)
+from services.benefits.wallet.card import CardForPass
+from services.benefits.wallet.development import (
     DEV_APPLE_CERTIFICATE,
     DEV_APPLE_KEY,
     DEV_GOOGLE_KEY,
     DEV_WWDR_CERTIFICATE,
-    PKPASS_MEDIA_TYPE,
-    AppleWalletConfig,
-    CardForPass,
-    GoogleWalletConfig,
-    build_pkpass,
     development_apple_config,
     development_google_config,
+)
+from services.benefits.wallet.google import (
+    GoogleWalletConfig,
     google_save_url,
-    load_apple_config,
     load_google_config,
-    pass_authentication_token,
 )
 
 QR = "eyJhbGciOiJFZERTQSIsImtpZCI6ImFiYyJ9.eyJzdWIiOiIxMjM0NTYifQ.c2lnbmF0dXJl"
