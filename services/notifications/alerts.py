@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from services.kit.db import UnitOfWork
 from services.kit.errors import FieldError, NotFound, ValidationFailed
-from services.notifications import mail
+from services.notifications import emails
 from services.notifications.models import CATEGORIES, Alert, Member, Preference, PushMessage
 from services.notifications.rendering import Renderer
 
@@ -101,9 +101,9 @@ def notify(tx: UnitOfWork, renderer: Renderer, member_id: str, *, kind: str, cat
                                title=alert.title, state="not_configured", created_at=now()))
     if (email_kind and who.email and who.email_validated
             and email_wanted(tx.session, member_id, category)):
-        mail.queue(tx.session, renderer, to=who.email, member_id=member_id, kind=email_kind,
-                   language=who.language,
-                   params={"first_name": who.first_name, **(email_params or params)})
+        emails.queue(tx.session, renderer, to=who.email, member_id=member_id, kind=email_kind,
+                     language=who.language,
+                     params={"first_name": who.first_name, **(email_params or params)})
     return alert
 
 

@@ -1,4 +1,6 @@
-"""The notifications service: events in, alerts and e-mails out. Entrypoints only."""
+"""The notifications service: events in, alerts and e-mails out. Entrypoints (and the
+e-mail sender's timer) that parse, call the plain modules (`event_alerts`,
+`link_emails`, `alerts`, `emails`) and return."""
 
 from __future__ import annotations
 
@@ -15,10 +17,10 @@ from services.kit.directory import MemberCopyHandlers
 from services.kit.handlers import on_event
 from services.kit.health import HealthEntrypoints
 from services.kit.rpc import rpc
-from services.notifications import alerts, mail
-from services.notifications.mailer import SmtpSettings
+from services.notifications import alerts, emails, event_alerts, link_emails
 from services.notifications.models import Member
 from services.notifications.rendering import Renderer
+from services.notifications.smtp_client import SmtpSettings
 
 
 class NotificationsSettings(BaseSettings):
@@ -35,8 +37,9 @@ class NotificationsSettings(BaseSettings):
     NOTIFICATIONS_PUBLIC_BASE_URL = Url(("http", "https"), load_default="http://127.0.0.1:8000")
 
 
-class Channels(DependencyProvider):
-    """Templates and the SMTP settings, loaded once per container."""
+class Correspondence(DependencyProvider):
+    """How the fund writes to members: the templates of alerts and e-mails (with the
+    links into the web app) and the SMTP server, loaded once per container."""
 
     def setup(self) -> None:
         settings = self.container.config["SETTINGS"]
@@ -48,7 +51,7 @@ class Channels(DependencyProvider):
             password=settings.NOTIFICATIONS_SMTP_PASSWORD,
             sender=settings.NOTIFICATIONS_SMTP_FROM)
 
-    def get_dependency(self, worker_ctx: Any) -> Channels:
+    def get_dependency(self, worker_ctx: Any) -> Correspondence:
         return self
 
 
@@ -58,7 +61,7 @@ class NotificationsService(HealthEntrypoints, MemberCopyHandlers):
 
     context = RequestContext()
     db = Database("NOTIFICATIONS_DATABASE_URL")
-    channels = Channels()
+    correspondence = Correspondence()
 
     member_model = Member
     copy_member = staticmethod(alerts.upsert_member)
@@ -67,93 +70,51 @@ class NotificationsService(HealthEntrypoints, MemberCopyHandlers):
     # -- security and account alerts ------------------------------------------------------
     @on_event("auth", "login_locked")
     def login_locked(self, tx: Any, envelope: dict) -> None:
-        alerts.notify(tx, self.channels.renderer, envelope["member_id"], kind="login_locked",
-                      category="security", params={"until": envelope["data"]["until"]},
-                      email_kind="login_locked", email_params=self._reset_params(envelope))
+        event_alerts.login_locked(tx, self.correspondence.renderer,
+                                  self.correspondence.forgot_password_url, envelope)
 
     @on_event("auth", "password_changed")
     def password_changed(self, tx: Any, envelope: dict) -> None:
-        kind = "password_reset" if envelope["data"].get("method") == "reset" \
-            else "password_changed"
-        alerts.notify(tx, self.channels.renderer, envelope["member_id"], kind=kind,
-                      category="security", params={"at": envelope["data"]["at"]},
-                      email_kind=kind, email_params={"at": envelope["data"]["at"],
-                                                     **self._reset_params(envelope)})
+        event_alerts.password_changed(tx, self.correspondence.renderer,
+                                      self.correspondence.forgot_password_url, envelope)
 
     @on_event("auth", "email_changed")
     def email_changed(self, tx: Any, envelope: dict) -> None:
-        data = envelope["data"]
-        alerts.notify(tx, self.channels.renderer, envelope["member_id"], kind="email_changed",
-                      category="account", params={"email": data["email"]})
-        if data.get("previous_email"):
-            who = alerts.member(tx.session, envelope["member_id"])
-            mail.queue(tx.session, self.channels.renderer, to=data["previous_email"],
-                       member_id=who.member_id, kind="email_changed_old_address",
-                       language=who.language,
-                       params={"first_name": who.first_name,
-                               "new_email_masked": mask(data["email"])})
+        event_alerts.email_changed(tx, self.correspondence.renderer, envelope)
 
     # -- payments ---------------------------------------------------------------------
     @on_event("benefits", "refund_paid")
     def refund_paid(self, tx: Any, envelope: dict) -> None:
-        data = envelope["data"]
-        alerts.notify(tx, self.channels.renderer, envelope["member_id"], kind="refund_paid",
-                      category="payments", params=data,
-                      resource=("refund", data["refund_id"]))
+        event_alerts.refund_paid(tx, self.correspondence.renderer, envelope)
 
     @on_event("benefits", "payment_made")
     def payment_made(self, tx: Any, envelope: dict) -> None:
-        data = envelope["data"]
-        alerts.notify(tx, self.channels.renderer, envelope["member_id"], kind="payment_made",
-                      category="payments", params=data,
-                      resource=("payment", data["payment_id"]))
+        event_alerts.payment_made(tx, self.correspondence.renderer, envelope)
 
     # -- requests and documents -------------------------------------------------------------
     @on_event("requests", "status_changed")
     def request_status_changed(self, tx: Any, envelope: dict) -> None:
-        data = envelope["data"]
-        alerts.notify(tx, self.channels.renderer, envelope["member_id"],
-                      kind="request_status", category="requests",
-                      params={"type": data["type"], "to": data["to"],
-                              "note": data.get("note")},
-                      resource=("request", data["request_id"]))
+        event_alerts.request_status_changed(tx, self.correspondence.renderer, envelope)
 
     @on_event("documents", "document_received")
     def document_received(self, tx: Any, envelope: dict) -> None:
-        data = envelope["data"]
-        alerts.notify(tx, self.channels.renderer, envelope["member_id"],
-                      kind="document_received", category="documents",
-                      params={"category": data["category"], "filename": data["filename"]},
-                      resource=("document", data["document_id"]))
-
-    def _reset_params(self, envelope: dict) -> dict[str, Any]:
-        return {**envelope["data"], "reset_url": self.channels.forgot_password_url}
+        event_alerts.document_received(tx, self.correspondence.renderer, envelope)
 
     # -- commands that carry tokens (never events: every subscriber reads events) ---------
     @rpc
     def send_email_verification(self, member_id: str, email: str, token: str,
                                 expires_hours: int = 24) -> None:
         with self.db.transaction() as tx:
-            who = alerts.addressee(tx.session, alerts.check_member_id(member_id))
-            mail.queue(tx.session, self.channels.renderer, to=email, member_id=who.member_id,
-                       kind="email_verification", language=who.language,
-                       params={"first_name": who.first_name, "expires_hours": expires_hours,
-                               "verify_url": self.channels.renderer.link("/email/verify",
-                                                                         token)})
+            link_emails.email_verification(tx.session, self.correspondence.renderer,
+                                           member_id, email, token, expires_hours)
 
     @rpc
     def send_password_reset(self, member_id: str, token: str, expires_minutes: int,
                             email: str) -> None:
         """`email` is the validated address auth holds (the copy here may lag)."""
         with self.db.transaction() as tx:
-            who = alerts.addressee(tx.session, alerts.check_member_id(member_id))
-            mail.queue(tx.session, self.channels.renderer, to=email,
-                       member_id=who.member_id, kind="password_reset_request",
-                       language=who.language,
-                       params={"first_name": who.first_name,
-                               "expires_minutes": expires_minutes,
-                               "reset_url": self.channels.renderer.link("/password/reset",
-                                                                        token)})
+            link_emails.password_reset(tx.session, self.correspondence.renderer, member_id,
+                                       email, token, expires_minutes)
 
     # -- the member's alerts (through the gateway) ----------------------------------------
     @rpc
@@ -200,7 +161,7 @@ class NotificationsService(HealthEntrypoints, MemberCopyHandlers):
     @rpc
     def post_alert(self, member_id: str, alert: dict) -> dict:
         with self.db.transaction() as tx:
-            return alerts.alert_view(alerts.post_alert(tx, self.channels.renderer,
+            return alerts.alert_view(alerts.post_alert(tx, self.correspondence.renderer,
                                                        member_id, alert))
 
     @rpc
@@ -211,10 +172,5 @@ class NotificationsService(HealthEntrypoints, MemberCopyHandlers):
 
     @timer(interval=1.0)
     def deliver_emails(self) -> None:
-        mail.deliver_due(self.db.engine, self.channels.smtp)
+        emails.deliver_due(self.db.engine, self.correspondence.smtp)
 
-
-def mask(email: str) -> str:
-    """j***@example.mc: enough to recognise, not enough to harvest."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"

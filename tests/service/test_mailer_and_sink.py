@@ -1,4 +1,4 @@
-"""services.notifications.mailer against real SMTP servers: deploy/mailsink.py as its
+"""services.notifications.smtp_client against real SMTP servers: deploy/mailsink.py as its
 own process (the way `make run` starts it) and aiosmtpd in-process for refusals."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from services.notifications.mailer import (
+from services.notifications.rendering import RenderedEmail, Renderer
+from services.notifications.smtp_client import (
     MailSession,
     SendError,
     SmtpSettings,
@@ -26,7 +27,6 @@ from services.notifications.mailer import (
     build_message,
     send,
 )
-from services.notifications.rendering import RenderedEmail, Renderer
 from tests.support_oidc import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

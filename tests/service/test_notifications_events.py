@@ -144,10 +144,10 @@ def test_due_emails_go_out_over_one_connection_and_are_recorded(sandbox):
     from aiosmtpd.controller import Controller
     from sqlalchemy.orm import Session as DbSession
 
-    from services.notifications import mail
-    from services.notifications.mailer import SmtpSettings
+    from services.notifications import emails
     from services.notifications.models import Email
     from services.notifications.rendering import Renderer
+    from services.notifications.smtp_client import SmtpSettings
     from tests.service.test_mailer_and_sink import RefusingHandler
     from tests.support_oidc import free_port
 
@@ -155,7 +155,7 @@ def test_due_emails_go_out_over_one_connection_and_are_recorded(sandbox):
     renderer = Renderer("https://members.example.mc")
     with DbSession(engine) as session, session.begin():
         session.execute(sa.delete(Email))
-        ids = [mail.queue(session, renderer, to=to, member_id=None, kind=kind, language="en",
+        ids = [emails.queue(session, renderer, to=to, member_id=None, kind=kind, language="en",
                           params=params).id
                for to, kind, params in (
                    ("a@example.mc", "password_changed",
@@ -171,7 +171,7 @@ def test_due_emails_go_out_over_one_connection_and_are_recorded(sandbox):
     controller = Controller(handler, hostname="127.0.0.1", port=free_port(), ready_timeout=10)
     controller.start()
     try:
-        sent = mail.deliver_due(engine, SmtpSettings(host="127.0.0.1", port=controller.port,
+        sent = emails.deliver_due(engine, SmtpSettings(host="127.0.0.1", port=controller.port,
                                                      timeout=5.0), batch=2)
     finally:
         controller.stop()
@@ -189,10 +189,10 @@ def test_due_emails_go_out_over_one_connection_and_are_recorded(sandbox):
 def test_an_unreachable_server_stops_the_tick_without_spending_every_attempt(sandbox):
     from sqlalchemy.orm import Session as DbSession
 
-    from services.notifications import mail
-    from services.notifications.mailer import SmtpSettings
+    from services.notifications import emails
     from services.notifications.models import Email
     from services.notifications.rendering import Renderer
+    from services.notifications.smtp_client import SmtpSettings
     from tests.support_oidc import free_port
 
     _, engine = sandbox
@@ -200,12 +200,12 @@ def test_an_unreachable_server_stops_the_tick_without_spending_every_attempt(san
     with DbSession(engine) as session, session.begin():
         session.execute(sa.delete(Email))
         for n in range(3):
-            mail.queue(session, renderer, to=f"m{n}@example.mc", member_id=None,
+            emails.queue(session, renderer, to=f"m{n}@example.mc", member_id=None,
                        kind="password_changed", language="en",
                        params={"first_name": "M", "at": "2026-11-27T08:00:00+00:00",
                                "reset_url": "https://members.example.mc/password/forgot"})
     nobody = SmtpSettings(host="127.0.0.1", port=free_port(), timeout=2.0)  # nothing listens
-    assert mail.deliver_due(engine, nobody) == 1
+    assert emails.deliver_due(engine, nobody) == 1
     with DbSession(engine) as session:
         attempts = sorted(e.attempts for e in session.scalars(sa.select(Email)))
         states = {e.state for e in session.scalars(sa.select(Email))}
