@@ -75,6 +75,49 @@ def dev_keys(var: Path) -> dict[str, str]:
             "BENEFITS_WALLET_DIR": str(keys / "wallet")}
 
 
+def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """`python <args>` from the repository, in a session of its own, its output appended
+    to log_path."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_all(processes: dict[str, subprocess.Popen], grace: float = 15.0) -> None:
+    """SIGTERM to each, then up to `grace` seconds for all to end; the rest killed."""
+    for proc in processes.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in processes.values():
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    processes.clear()
+
+
+def wait_for_http(url: str, processes: dict[str, subprocess.Popen], log_dir: Path,
+                  timeout: float) -> None:
+    """Until `url` answers 200; RuntimeError when one of the processes exits first or
+    the time is up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, proc in processes.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}; see "
+                                   f"{log_dir / (name + '.log')}")
+        try:
+            with urllib.request.urlopen(url, timeout=3) as answer:  # noqa: S310 (local)
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f}s; see {log_dir}")
+
+
 @dataclass
 class Suite:
     env: dict[str, str]
@@ -114,35 +157,26 @@ class Suite:
         port = self.env.setdefault("NOTIFICATIONS_SMTP_PORT", "1025")
         host = self.env.setdefault("NOTIFICATIONS_SMTP_HOST", "127.0.0.1")
         self.mail_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / "mailsink.log", "ab")
-        self.processes["mailsink"] = subprocess.Popen(
-            [sys.executable, "-m", "deploy.mailsink", "--host", host, "--port", port,
-             "--dir", str(self.mail_dir)],
-            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        deadline = time.monotonic() + 15
-        while not infra.answers(host, int(port)):
-            if self.processes["mailsink"].poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the mail sink did not start on {host}:{port}; see "
-                                   f"{self.log_dir / 'mailsink.log'}")
-            time.sleep(0.1)
+        self._start_server("mailsink", "the mail sink", host, port, 15, [
+            "-m", "deploy.mailsink", "--host", host, "--port", port,
+            "--dir", str(self.mail_dir)])
 
     def start_local_s3(self) -> None:
         """moto's S3 server at S3_ENDPOINT_URL; it keeps objects in memory only."""
         url = urlparse(self.env["S3_ENDPOINT_URL"])
         host, port = url.hostname or "127.0.0.1", str(url.port or 80)
-        log = open(self.log_dir / "s3.log", "ab")
-        self.processes["s3"] = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", host, "-p", port],
-            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        deadline = time.monotonic() + 30
+        self._start_server("s3", "local S3 (moto)", host, port, 30,
+                           ["-m", "moto.server", "-H", host, "-p", port])
+
+    def _start_server(self, name: str, what: str, host: str, port: str, timeout: float,
+                      args: list[str]) -> None:
+        """A helper server of the suite (python `args`), once it accepts connections."""
+        self.processes[name] = spawn(args, self.env, self.log_dir / f"{name}.log")
+        deadline = time.monotonic() + timeout
         while not infra.answers(host, int(port)):
-            if self.processes["s3"].poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"local S3 (moto) did not start on {host}:{port}; see "
-                                   f"{self.log_dir / 's3.log'}")
+            if self.processes[name].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start on {host}:{port}; see "
+                                   f"{self.log_dir / (name + '.log')}")
             time.sleep(0.1)
 
     @property
@@ -160,47 +194,15 @@ class Suite:
             if self.env.get("MEMBERSPACE_LOCAL_S3", "true") != "false":
                 self.start_local_s3()
             for name, path in SERVICES.items():
-                log = open(self.log_dir / f"{name}.log", "ab")
-                self.processes[name] = subprocess.Popen(
-                    [sys.executable, "-m", "services.kit.runner", path],
-                    env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            self.wait_ready(timeout)
+                self.processes[name] = spawn(["-m", "services.kit.runner", path], self.env,
+                                             self.log_dir / f"{name}.log")
+            wait_for_http(self.gateway_url + "/health", self.processes, self.log_dir, timeout)
         except BaseException:
             self.stop()
             raise
 
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for name, proc in self.processes.items():
-                if proc.poll() is not None:
-                    self.stop()
-                    raise RuntimeError(f"{name} exited with {proc.returncode}; see "
-                                       f"{self.log_dir / (name + '.log')}")
-            try:
-                with urllib.request.urlopen(self.gateway_url + "/health", timeout=3) as r:  # noqa: S310
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"the suite was not ready within {timeout:.0f}s; see {self.log_dir}")
-
     def stop(self, grace: float = 15.0) -> None:
-        for proc in self.processes.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for proc in self.processes.values():
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.processes.clear()
+        stop_all(self.processes, grace)
 
     def seed(self) -> None:
         from deploy.demo import seed
