@@ -42,13 +42,14 @@ import time
 
 import sqlalchemy as sa
 
+from services.kit.config import local_database_url
+
 FIRST_NUMBER = 200000
 LAST_NUMBER = 299999
 PEOPLE = LAST_NUMBER - FIRST_NUMBER + 1
 REFUNDS_PER_PERSON = 40
 PAYMENTS_PER_PERSON = 10
 DAYS = 730  # the 24 months the records are spread over
-DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/memberspace_bench_{service}"
 
 # the uuid of person n (a registration number of the range), in SQL
 MEMBER_ID = "md5('memberspace-seed-large:' || {n})::uuid"
@@ -75,9 +76,13 @@ PAYMENT_LABELS = ["Allocations familiales", "Indemnités journalières", "Pensio
                   "Aide au logement"]
 
 
+def bench_database_url(service: str) -> str:
+    """The bench's own database of a service (`memberspace_bench_<service>`)."""
+    return local_database_url(f"memberspace_bench_{service}")
+
+
 def database_url(service: str) -> str:
-    return (os.environ.get(f"{service.upper()}_DATABASE_URL")
-            or DEFAULT_URL.format(service=service))
+    return os.environ.get(f"{service.upper()}_DATABASE_URL") or bench_database_url(service)
 
 
 def people(conn: sa.Connection, service: str) -> int:

@@ -50,14 +50,19 @@ AMOUNT_MAX = 10**9  # every amount the fund sends (records, feed rows, care shee
 AMOUNT = validate.Range(min=0, max=AMOUNT_MAX)
 
 
-class RefundRecord(Schema):
+class _FundRecord(Schema):
+    """What every record the fund sends carries: its own id and the member's number."""
+
     class Meta:
         unknown = RAISE
 
-    kind = fields.Constant("refund")
     record_id = fields.String(required=True, validate=validate.Length(1, 64))
     registration_number = fields.String(required=True,
                                         validate=validate.Regexp(r"^[0-9]{4,6}$"))
+
+
+class RefundRecord(_FundRecord):
+    kind = fields.Constant("refund")
     beneficiary_id = fields.String(load_default=None, allow_none=True,
                                    validate=validate.Length(max=64))
     care_date = fields.Date(required=True)
@@ -71,14 +76,8 @@ class RefundRecord(Schema):
     currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
 
 
-class PaymentRecord(Schema):
-    class Meta:
-        unknown = RAISE
-
+class PaymentRecord(_FundRecord):
     kind = fields.Constant("payment")
-    record_id = fields.String(required=True, validate=validate.Length(1, 64))
-    registration_number = fields.String(required=True,
-                                        validate=validate.Regexp(r"^[0-9]{4,6}$"))
     payment_type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]{2,40}$"))
     label = fields.String(load_default=None, allow_none=True,
                           validate=validate.Length(max=200))

@@ -1,5 +1,7 @@
-"""benefits' tables: the members copy, profiles, beneficiaries, cards, FSE codes,
-care sheets."""
+"""benefits' tables: the members copy, profiles, beneficiaries, cards, FSE codes and
+their look-ups, care sheets, refunds and payments with the registration numbers they
+are fed by, the feed files imported, and the wallet passes with the devices following
+them."""
 
 from __future__ import annotations
 

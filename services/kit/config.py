@@ -75,12 +75,16 @@ class BaseSettings(Schema):
     AUDIT_RETENTION_DAYS = fields.Integer(load_default=730, validate=validate.Range(30, 3650))
 
 
+def local_database_url(database: str) -> str:
+    """A database of the local PostgreSQL server (127.0.0.1, user postgres): what
+    `make run`, the tests and the bench use while no URL is configured."""
+    return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}"
+
+
 def database_url_field(service: str) -> Url:
     """`<SERVICE>_DATABASE_URL`, defaulting to a database named for the service."""
-    return Url(
-        ("postgresql", "postgresql+psycopg2"),
-        load_default=f"postgresql+psycopg2://postgres@127.0.0.1:5432/memberspace_{service}",
-    )
+    return Url(("postgresql", "postgresql+psycopg2"),
+               load_default=local_database_url(f"memberspace_{service}"))
 
 
 def load_settings(schema_cls: type[Schema],

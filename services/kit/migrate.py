@@ -17,15 +17,15 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
+from services.kit.config import local_database_url
 from services.kit.tables import kit_metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def database_url(service: str) -> str:
-    return os.environ.get(f"{service.upper()}_DATABASE_URL") or (
-        f"postgresql+psycopg2://postgres@127.0.0.1:5432/memberspace_{service}"
-    )
+    return (os.environ.get(f"{service.upper()}_DATABASE_URL")
+            or local_database_url(f"memberspace_{service}"))
 
 
 def ensure_database(url: str) -> None:

@@ -18,7 +18,7 @@ AMQP_URI = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 # `<SERVICE>_DATABASE_URL`, falling back to the demo's `memberspace_<service>`):
 # memberspace_bench_auth, memberspace_bench_notifications ..., kept from run to run (the
 # large seed is loaded into them once); migrated before each run, the demo seed reset.
-DATABASE_URLS = {service: seed_large.DEFAULT_URL.format(service=service)
+DATABASE_URLS = {service: seed_large.bench_database_url(service)
                  for service in DATABASE_SERVICES}
 NOTIFICATIONS_DATABASE_URL = DATABASE_URLS["notifications"]
 SMTP_PORT = "18125"  # the suite's SMTP sink; the demo's keeps 1025
