@@ -1,6 +1,6 @@
 """The benefits service: profile, registration card, FSE code, care sheets, wallet,
 refunds and payments. Entrypoints (and the nightly import's timer) that parse, call the
-plain modules (`profiles`, `cards`, `ledger`, `imports`, `wallet`) and return."""
+plain modules (`profiles`, `cards`, `ledger`, `feed_imports`, `wallet`) and return."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
-from services.benefits import cards, export, imports, ledger, profiles
+from services.benefits import cards, export, feed_imports, ledger, profiles
 from services.benefits.models import Member, Profile
 from services.benefits.secrets_box import SecretBox
 from services.benefits.wallet import passes, web_service
@@ -239,12 +239,14 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
     @rpc
     def import_feeds(self) -> list:
         """Import the dropped files now (ops, tests); the timer does it in the window."""
-        return imports.import_pending(self.db, self.storage, self.settings.BENEFITS_NEWS_DAYS)
+        return feed_imports.import_pending(self.db, self.storage,
+                                           self.settings.BENEFITS_NEWS_DAYS)
 
     @timer(interval=300)
     def nightly_import(self) -> None:
-        imports.import_if_in_window(self.db, self.storage, self.settings.BENEFITS_NEWS_DAYS,
-                                    self.settings.BENEFITS_IMPORT_WINDOW)
+        feed_imports.import_if_in_window(self.db, self.storage,
+                                         self.settings.BENEFITS_NEWS_DAYS,
+                                         self.settings.BENEFITS_IMPORT_WINDOW)
 
     @rpc
     def set_bank_account(self, member_id: str, iban: str) -> None:
