@@ -38,11 +38,17 @@ def in_window(now: dt.datetime, start_hour: int, end_hour: int) -> bool:
     return start_hour <= hour < end_hour
 
 
+def window_hours(window: str) -> tuple[int, int]:
+    """"1-7" -> (1, 7): the hours BENEFITS_IMPORT_WINDOW names, end excluded."""
+    start, end = (int(hour) for hour in window.split("-"))
+    return start, end
+
+
 def import_if_in_window(db: Store, storage: Storage, news_days: int, window: str,
                         now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """The timer's tick: import the dropped files when `now` falls in `window`
     (BENEFITS_IMPORT_WINDOW, "start-end" hours in Monaco), nothing otherwise."""
-    start, end = (int(hour) for hour in window.split("-"))
+    start, end = window_hours(window)
     if not in_window(now or dt.datetime.now(dt.UTC), start, end):
         return []
     return import_pending(db, storage, news_days)

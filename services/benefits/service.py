@@ -51,7 +51,7 @@ class BenefitsSettings(BaseSettings, StorageSettings):
 
     @validates("BENEFITS_IMPORT_WINDOW")
     def _window_order(self, value: str, **_: Any) -> None:
-        start, end = (int(h) for h in value.split("-"))
+        start, end = feed_imports.window_hours(value)
         if start >= end:
             raise ValidationError("the window must start before it ends, e.g. 1-7")
 

@@ -76,25 +76,33 @@ def _key_usage(*, signs_certificates: bool) -> x509.KeyUsage:
                          encipher_only=False, decipher_only=False)
 
 
-def _make_development_apple_files(directory: Path) -> None:
+def _issue(subject: x509.Name, issuer: x509.Name, key: rsa.RSAPrivateKey,
+           issuer_key: rsa.RSAPrivateKey, days: int, *, ca: bool) -> x509.Certificate:
+    """A certificate for `key` signed by `issuer_key`, valid from yesterday for `days`."""
     now = datetime.datetime.now(datetime.UTC)
+    identifier = (x509.SubjectKeyIdentifier.from_public_key(key.public_key()) if ca else
+                  x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()))
+    return (x509.CertificateBuilder()
+            .subject_name(subject).issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None),
+                           critical=True)
+            .add_extension(_key_usage(signs_certificates=ca), critical=True)
+            .add_extension(identifier, critical=False)
+            .sign(issuer_key, hashes.SHA256()))
+
+
+def _make_development_apple_files(directory: Path) -> None:
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = x509.Name([
         x509.NameAttribute(NameOID.COUNTRY_NAME, "MC"),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Member Space (development)"),
         x509.NameAttribute(NameOID.COMMON_NAME, "Member Space Development WWDR CA"),
     ])
-    ca = (x509.CertificateBuilder()
-          .subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number())
-          .not_valid_before(now - datetime.timedelta(days=1))
-          .not_valid_after(now + datetime.timedelta(days=3650))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(_key_usage(signs_certificates=True), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-                         critical=False)
-          .sign(ca_key, hashes.SHA256()))
+    ca = _issue(ca_name, ca_name, ca_key, ca_key, 3650, ca=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([
         x509.NameAttribute(NameOID.USER_ID, DEV_APPLE_TYPE_IDENTIFIER),
@@ -103,18 +111,7 @@ def _make_development_apple_files(directory: Path) -> None:
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION_NAME),
         x509.NameAttribute(NameOID.COUNTRY_NAME, "MC"),
     ])
-    certificate = (x509.CertificateBuilder()
-                   .subject_name(name).issuer_name(ca_name)
-                   .public_key(key.public_key())
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=3649))
-                   .add_extension(x509.BasicConstraints(ca=False, path_length=None),
-                                  critical=True)
-                   .add_extension(_key_usage(signs_certificates=False), critical=True)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                       ca_key.public_key()), critical=False)
-                   .sign(ca_key, hashes.SHA256()))
+    certificate = _issue(name, ca_name, key, ca_key, 3649, ca=False)
     # The CA's key is not kept: new development files are made all together.
     _write(directory / DEV_APPLE_KEY, key_to_pem(key), 0o600)
     _write(directory / DEV_WWDR_CERTIFICATE, certificate_to_pem(ca), 0o644)
