@@ -5,11 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test seed seed-large migrate bench lint format lock clean help
+.PHONY: run test test-unit test-service test-e2e event-snapshot seed seed-large migrate bench lint format lock clean help
 
 help:
 	@echo "make run     set everything up and start the suite (gateway on http://127.0.0.1:8000)"
 	@echo "make test    set up what the tests need and run every test"
+	@echo "make test-unit   the unit tests only (no I/O, seconds)"
+	@echo "make test-service / make test-e2e   the tests on real services / the whole suite"
+	@echo "make event-snapshot  record the event contracts' shapes (services/contracts)"
 	@echo "make seed    put the demo data back to its initial state (also while running)"
 	@echo "make seed-large  100,000 people with 50 ledger records each in the bench databases (once)"
 	@echo "make bench   measure the gateway against a bare nameko echo"
@@ -35,6 +38,18 @@ migrate: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -m unit
+
+test-service: $(STAMP)
+	$(PY) -m pytest -m service
+
+test-e2e: $(STAMP)
+	$(PY) -m pytest -m e2e
+
+event-snapshot: $(STAMP)
+	$(PY) -m tests.unit.contracts.snapshot
 
 seed-large: $(STAMP)
 	$(PY) -m deploy.seed_large

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import functools
+import json
 import re
 from typing import Any
 
@@ -92,8 +94,75 @@ def _operation(route: Route) -> dict[str, Any]:
     return operation
 
 
+def openapi_document(request_types: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The whole document; `POST /api/v1/requests` as one of `request_types` (the
+    catalogue's entries, gateway.catalogue; the registry's built-in types by default)."""
+    if request_types is None:
+        from gateway.catalogue import built_in_entries
+
+        request_types = built_in_entries()
+    key = json.dumps(request_types, sort_keys=True, default=str)
+    if _last_document[0] != key:
+        document = copy.deepcopy(_route_document())
+        with_request_types(document, request_types)
+        _last_document[:] = [key, document]
+    return _last_document[1]
+
+
+_last_document: list[Any] = [None, None]
+
+
+def camel(name: str) -> str:
+    return "".join(part.title() for part in name.split("_"))
+
+
+def with_request_types(document: dict[str, Any], request_types: list[dict[str, Any]]) -> None:
+    """Describe `POST /api/v1/requests` as `oneOf` the request types, discriminated by
+    `type`: a component `New<Type>Request` per type, its params as `<Type>Params`."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    mapping: dict[str, str] = {}
+    for entry in sorted(request_types, key=lambda e: e["name"]):
+        name = entry["name"]
+        params_ref = f"#/components/schemas/{camel(name)}Params"
+        schemas[f"{camel(name)}Params"] = _rebased(entry["params_schema"], params_ref)
+        ref = f"#/components/schemas/New{camel(name)}Request"
+        needs = "; the member must send a supporting document" if entry["needs_document"] \
+            else ""
+        schemas[f"New{camel(name)}Request"] = {
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": {"type": "string", "const": name},
+                           "params": {"$ref": params_ref}},
+            "additionalProperties": False,
+            "description": f"`{name}`: starts `{entry['initial_status']}`, completed by "
+                           f"{entry['completed_by']}{needs}.",
+        }
+        mapping[name] = ref
+    schemas["NewRequest"] = {
+        "oneOf": [{"$ref": ref} for ref in mapping.values()],
+        "discriminator": {"propertyName": "type", "mapping": mapping},
+        "description": "One of the request types; `params` as that type's <Type>Params "
+                       "(`{}` when it has none).",
+    }
+    operation = document["paths"]["/api/v1/requests"]["post"]
+    operation["requestBody"]["content"]["application/json"]["schema"] = {
+        "$ref": "#/components/schemas/NewRequest"}
+
+
+def _rebased(schema: Any, base: str) -> Any:
+    """A JSON Schema moved under `base`: its own `#/...` references (to its `$defs`)
+    follow it; `$id` goes, so that they resolve within this document."""
+    if isinstance(schema, dict):
+        return {k: (base + v[1:] if k == "$ref" and isinstance(v, str) and v.startswith("#/")
+                    and not v.startswith("#/components/") else _rebased(v, base))
+                for k, v in schema.items() if k != "$id"}
+    if isinstance(schema, list):
+        return [_rebased(v, base) for v in schema]
+    return schema
+
+
 @functools.cache
-def openapi_document() -> dict[str, Any]:
+def _route_document() -> dict[str, Any]:
     spec = APISpec(
         title="Member Space API",
         version=API_VERSION,

@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 from nameko.events import BROADCAST, event_handler
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
 import gateway.routes  # noqa: F401  (registers the routes)
@@ -23,6 +24,7 @@ from gateway.api import (
     read_json,
     render,
 )
+from gateway.catalogue import CATALOGUE, REFRESH_SECONDS
 from gateway.cors import CorsPolicy
 from gateway.idempotency import SharedState
 from gateway.limits import client_ip, parse_networks
@@ -132,6 +134,14 @@ class GatewayService:
     @event_handler("auth", "member_updated", handler_type=BROADCAST, reliable_delivery=False)
     def on_member_updated(self, envelope: dict) -> None:
         self.revocations.account_state(envelope.get("data", {}))
+
+    @timer(interval=REFRESH_SECONDS, eager=True)
+    def ask_request_types(self) -> None:
+        """At start, and each minute until documents answers: the request types the
+        OpenAPI document lists (gateway.catalogue; the route refreshes them after)."""
+        if CATALOGUE.answered is None:
+            CATALOGUE.refresh(lambda: self.documents.request_types(
+                _timeout=CATALOGUE.ask_timeout))
 
     def dispatch(self, request: Request) -> Response:
         started = time.perf_counter()

@@ -31,6 +31,19 @@ import pytest  # noqa: E402
 
 from tests.support import TEST_ENV, Api, suite_overrides  # noqa: E402
 
+LAYERS = ("unit", "service", "e2e")  # tests/<layer>/: the pytest marker of each test
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            layer = Path(item.path).resolve().relative_to(root).parts[0]
+        except ValueError:
+            continue
+        if layer in LAYERS:
+            item.add_marker(getattr(pytest.mark, layer))
+
 
 @pytest.fixture(scope="session")
 def oidc_provider():

@@ -45,6 +45,11 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "AUTH_MCONNECT_REDIRECT_URI":
             f"http://127.0.0.1:{TEST_ENV['port']}/api/v1/auth/mconnect/callback",
         "AUTH_LOCKOUT_THRESHOLD": "5",
+        # cheap password hashing for the tests (the production parameters are the
+        # settings' defaults: tests/unit/auth/test_hashing.py keeps them; make bench)
+        "AUTH_ARGON2_TIME_COST": "1",
+        "AUTH_ARGON2_MEMORY_KIB": "8192",
+        "AUTH_ARGON2_PARALLELISM": "1",
         "NOTIFICATIONS_DATABASE_URL": f"{PG}/{TEST_NAME}_notifications",
         "BENEFITS_DATABASE_URL": f"{PG}/{TEST_NAME}_benefits",
         "DOCUMENTS_DATABASE_URL": f"{PG}/{TEST_NAME}_documents",

@@ -21,6 +21,8 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.api import MEMBER, Call, content_disposition, json_response, route
 from gateway.problems import ApiError
+from services.contracts.members import FUNDS
+from services.contracts.requests import DOCUMENT_CATEGORIES
 from services.kit.storage import ObjectMissing, Storage
 
 MB = 1024 * 1024
@@ -30,11 +32,8 @@ QUARANTINE = "quarantine"
 HASH_CHUNK = 256 * 1024
 FILENAME_RAW_MAX = 1024
 
-# the documents service's categories (services/documents/files.py checks them again)
-CATEGORIES = ("medical_certificate", "proof_of_address", "bank_details",
-              "pension_supporting_document", "identity_document", "death_certificate",
-              "marriage_certificate", "other")
-FUNDS = ("CCSS", "CAR", "CMRC", "CAMTI", "CARTI")
+# the documents service checks the categories again
+CATEGORIES = DOCUMENT_CATEGORIES
 UPLOAD_FIELDS = {"file", "category", "request_id"}
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from gateway.api import EXTRA_SCHEMAS, MEMBER, Call, read_json, route
+from services.contracts.simulation import AnonymousSimulationSchema, MemberAssumptionsSchema
 
 SIMULATION_BODY_LIMIT = 64 * 1024
 
@@ -23,17 +24,8 @@ class Career(Schema):
                                                    "the minimum condition so far"})
 
 
-def _register_body_schemas() -> None:
-    from services.pension.simulator.inputs import (
-        AnonymousSimulationSchema,
-        MemberAssumptionsSchema,
-    )
-
-    EXTRA_SCHEMAS["AnonymousSimulation"] = AnonymousSimulationSchema
-    EXTRA_SCHEMAS["MemberSimulationAssumptions"] = MemberAssumptionsSchema
-
-
-_register_body_schemas()
+EXTRA_SCHEMAS["AnonymousSimulation"] = AnonymousSimulationSchema
+EXTRA_SCHEMAS["MemberSimulationAssumptions"] = MemberAssumptionsSchema
 
 
 @route("GET", "/api/v1/me/career", access=MEMBER, response=Career,

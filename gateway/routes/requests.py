@@ -8,19 +8,15 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from werkzeug.wrappers import Response
 
-from gateway.api import AGENT, EXTRA_SCHEMAS, MEMBER, Call, route
-from services.documents.lifecycle import STATUSES
-from services.documents.registry import TYPES
-
-for _name, _kind in TYPES.items():  # each type's parameters, named in the document
-    EXTRA_SCHEMAS["".join(p.title() for p in _name.split("_")) + "Params"] = _kind.params
+from gateway.api import AGENT, MEMBER, Call, route
+from services.contracts.requests import STATUSES
 
 
 class NewRequest(Schema):
-    type = fields.String(required=True, validate=validate.Length(1, 40),
-                         metadata={"enum": sorted(TYPES),
-                                   "description": "Each type's `params` schema: "
-                                                  "see the components named <Type>Params."})
+    """What the gateway reads; documents checks `type` and `params` (the OpenAPI document
+    describes the body as one of the catalogue's types, gateway.catalogue)."""
+
+    type = fields.String(required=True, validate=validate.Length(1, 40))
     params = fields.Dict(load_default=dict)
 
 

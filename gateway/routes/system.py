@@ -44,6 +44,9 @@ def live(call: Call) -> Any:
 
 @route("GET", "/api/v1/openapi.json", summary="This API's OpenAPI document", tags=("system",))
 def openapi(call: Call) -> Any:
+    from gateway.catalogue import CATALOGUE
     from gateway.openapi import openapi_document
 
-    return json_response(openapi_document())
+    CATALOGUE.refresh_if_due(lambda: call.services.documents.request_types(
+        _timeout=CATALOGUE.ask_timeout))
+    return json_response(openapi_document(CATALOGUE.entries()))

@@ -32,6 +32,7 @@ from services.kit.errors import (
     ValidationFailed,
     marshmallow_errors,
 )
+from services.kit.ids import parse_uuid
 from services.kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -100,10 +101,8 @@ def _load(schema: MemberSchema, data: Any, partial: bool = False) -> dict[str, A
 
 
 def _check_uuid(member_id: Any) -> None:
-    try:
-        uuid.UUID(str(member_id))
-    except ValueError:
-        raise NotFound("No such member.", code="member_not_found") from None
+    if parse_uuid(member_id) is None:
+        raise NotFound("No such member.", code="member_not_found")
 
 
 def get_person(session: DbSession, member_id: str) -> Person:
@@ -302,9 +301,8 @@ def list_members(session: DbSession, cursor: str | None, limit: int) -> dict[str
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
         errors.append(FieldError("limit", "invalid", "A whole number from 1 to 1000."))
     if cursor is not None:
-        try:
-            cursor = str(uuid.UUID(str(cursor)))
-        except ValueError:
+        cursor = parse_uuid(cursor)
+        if cursor is None:
             errors.append(FieldError("cursor", "invalid", "Not a cursor this listing gave."))
     if errors:
         raise ValidationFailed.of(errors)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-FUNDS = ("CCSS", "CAR", "CMRC", "CAMTI", "CARTI")
-SELF_EMPLOYED_FUNDS = ("CAMTI", "CARTI")
-LANGUAGES = ("fr", "en")
+from services.contracts.members import FUNDS, LANGUAGES, SELF_EMPLOYED_FUNDS
+
 EMAIL_MAX = 254
 
 

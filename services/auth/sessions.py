@@ -34,6 +34,7 @@ from services.auth.models import (
 from services.auth.tokens import SigningKey, digest, issue_access_token, new_refresh_token
 from services.kit.db import UnitOfWork
 from services.kit.errors import Forbidden, TooManyRequests, Unauthorized, ValidationFailed
+from services.kit.ids import parse_uuid
 
 MEMBER = "member"
 AGENT = "agent"
@@ -222,11 +223,8 @@ def end_member_sessions(tx: UnitOfWork, person_id: str, reason: str,
 
 def _find_session(session: DbSession, session_id: Any) -> Session | None:
     """The session `session_id` names; None for anything not a UUID (the column's type)."""
-    try:
-        key = str(uuid.UUID(str(session_id)))
-    except ValueError:
-        return None
-    return session.get(Session, key)
+    key = parse_uuid(session_id)
+    return session.get(Session, key) if key else None
 
 
 def logout(tx: UnitOfWork, session_id: str, principal_id: str) -> None:

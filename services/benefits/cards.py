@@ -26,6 +26,7 @@ from services.benefits.models import Beneficiary, Card, CareSheet, FseCode, FseL
 from services.benefits.secrets_box import SecretBox
 from services.kit.db import Store, UnitOfWork
 from services.kit.errors import FieldError, NotFound, TooManyRequests, ValidationFailed
+from services.kit.ids import parse_uuid
 from services.kit.keys import SigningKey
 
 MONACO = ZoneInfo("Europe/Monaco")
@@ -121,10 +122,8 @@ def card_view(session: DbSession, key: SigningKey, member_id: str) -> dict[str, 
 
 
 def card_status(session: DbSession, jti: Any) -> dict[str, Any]:
-    try:
-        card = session.get(Card, str(uuid.UUID(str(jti))))
-    except ValueError:
-        card = None
+    key = parse_uuid(jti)
+    card = session.get(Card, key) if key else None
     if card is None:
         raise NotFound("Unknown card.", code="card_not_found")
     if card.revoked_at is not None:

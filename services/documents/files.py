@@ -31,6 +31,8 @@ import sqlalchemy as sa
 from botocore.exceptions import ClientError
 from sqlalchemy.orm import Session as DbSession
 
+from services.contracts.members import FUNDS
+from services.contracts.requests import DOCUMENT_CATEGORIES
 from services.documents.file_models import Document, Form
 from services.kit.db import UnitOfWork
 from services.kit.errors import FieldError, NotFound, ServiceError, ValidationFailed
@@ -43,10 +45,7 @@ MONACO = ZoneInfo("Europe/Monaco")
 QUARANTINE, DOCUMENTS, FORMS = "quarantine", "documents", "forms"
 BUCKETS = (QUARANTINE, DOCUMENTS, FORMS)
 
-CATEGORIES = ("medical_certificate", "proof_of_address", "bank_details",
-              "pension_supporting_document", "identity_document", "death_certificate",
-              "marriage_certificate", "other")
-FUNDS = ("CCSS", "CAR", "CMRC", "CAMTI", "CARTI")
+CATEGORIES = DOCUMENT_CATEGORIES  # public vocabulary (services.contracts.requests)
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 _SIGNATURES = ((b"%PDF-", PDF), (b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))

@@ -16,12 +16,11 @@ Anything else is a 409 `transition_not_allowed`.
 
 from __future__ import annotations
 
+from services.contracts.requests import FINAL_STATUSES as FINAL  # noqa: F401  (re-exported)
+from services.contracts.requests import STATUSES
 from services.kit.errors import Conflict, FieldError, ValidationFailed
 
 MEMBER, STAFF = "member", "staff"
-STATUSES = ("draft", "submitted", "in_progress", "needs_information", "completed",
-            "rejected", "cancelled")
-FINAL = frozenset({"completed", "rejected", "cancelled"})
 
 ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("draft", "submitted"): frozenset({MEMBER}),

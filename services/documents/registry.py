@@ -18,44 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session as DbSession
 
+from services.contracts.requests import CorrectionParams, NoParams, PeriodParams, YearParams
 from services.documents import lifecycle
 from services.documents.files import decode_cursor, encode_cursor
 from services.documents.models import Member, Request, RequestEvent
 from services.kit.context import CallContext
 from services.kit.db import UnitOfWork
 from services.kit.errors import FieldError, NotFound, ValidationFailed, marshmallow_errors
-from services.kit.periods import Period
 
 MAX_PAGE = 100
-
-
-class NoParams(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class PeriodParams(Period):
-    """A payment certificate's period: what benefits lists for one statement."""
-
-
-class YearParams(Schema):
-    class Meta:
-        unknown = RAISE
-
-    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
-
-
-class CorrectionParams(Schema):
-    class Meta:
-        unknown = RAISE
-
-    field = fields.String(required=True, validate=validate.OneOf(
-        ["first_name", "last_name", "birth_date", "sex", "address", "other"]))
-    new_value = fields.String(required=True, validate=validate.Length(1, 500))
-    reason = fields.String(required=True, validate=validate.Length(1, 2000))
 
 
 @dataclass(frozen=True)

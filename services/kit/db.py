@@ -15,20 +15,22 @@ The provider also runs the outbox sweeper and publishes leftovers on start.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import eventlet
 import psycopg2.errors
 import sqlalchemy as sa
+from marshmallow import Schema
 from nameko.extensions import DependencyProvider
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.contracts.events import EVENT_SCHEMAS
 from services.kit.context import CallContext, context_from_data
 from services.kit.errors import FieldError, ValidationFailed
-from services.kit.events import OutboxRelay, add_to_outbox, build_envelope
+from services.kit.events import OutboxRelay, add_to_outbox, build_envelope, check_event
 from services.kit.handlers import handler_queues, retry_due
 from services.kit.logging import get_logger
 from services.kit.tables import audit_log
@@ -67,9 +69,11 @@ def _refuse_bad_input(context: Any) -> None:
 class UnitOfWork:
     """One transaction: the session plus the event and audit writers bound to it."""
 
-    def __init__(self, session: Session, context: CallContext):
+    def __init__(self, session: Session, context: CallContext,
+                 event_schemas: Mapping[tuple[str, int], type[Schema]] = EVENT_SCHEMAS):
         self.session = session
         self.context = context
+        self.event_schemas = event_schemas
         self.refusal: BaseException | None = None
 
     def refuse_after_commit(self, error: BaseException) -> None:
@@ -78,6 +82,10 @@ class UnitOfWork:
 
     def emit(self, event_type: str, *, member_id: str | None, data: dict[str, Any],
              version: int = 1) -> str:
+        """Add an event to the outbox, in this transaction. `data` must meet the event's
+        contract (services/contracts/events.py): `InvalidEvent` otherwise, which rolls
+        the transaction back."""
+        check_event(event_type, version, data, self.event_schemas)
         envelope = build_envelope(event_type, data, member_id=member_id,
                                   correlation_id=self.context.correlation_id, version=version)
         return add_to_outbox(self.session, envelope)
@@ -122,7 +130,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
         session = self._provider.sessionmaker()
-        uow = UnitOfWork(session, self.context)
+        uow = UnitOfWork(session, self.context, self._provider.event_schemas)
         try:
             yield uow
             ids = list(session.info.get("outbox_ids", ()))
@@ -167,9 +175,13 @@ class Store:
 class Database(DependencyProvider):
     """SQLAlchemy engine per container; sessions per unit of work; outbox relay."""
 
-    def __init__(self, setting: str, sweep_interval: float = 5.0):
+    def __init__(self, setting: str, sweep_interval: float = 5.0,
+                 event_schemas: Mapping[tuple[str, int], type[Schema]] | None = None):
+        """`event_schemas`: contracts of events beyond the suite's (a test probe's)."""
         self.setting = setting
         self.sweep_interval = sweep_interval
+        self.event_schemas = ({**EVENT_SCHEMAS, **event_schemas} if event_schemas
+                              else EVENT_SCHEMAS)
         self.engine: Engine | None = None
 
     def setup(self) -> None:

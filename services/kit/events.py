@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from services.contracts.events import EVENT_SCHEMAS, UnknownEvent, check_event_data
 from services.kit.logging import get_logger
 from services.kit.tables import outbox, processed_events
 
@@ -76,6 +77,24 @@ def build_envelope(event_type: str, data: dict[str, Any], *, member_id: str | No
     if errors:
         raise ValueError(f"invalid event envelope: {errors}")
     return envelope
+
+
+class InvalidEvent(ValueError):
+    """An event that breaks its contract, or has none: a bug of the publisher. Raised
+    inside the unit of work, it rolls the whole transaction back."""
+
+
+def check_event(event_type: str, version: int, data: Any,
+                schemas: Mapping[tuple[str, int], type[Schema]] = EVENT_SCHEMAS) -> None:
+    """Refuse `data` that does not meet the contract of `event_type` at `version`
+    (services/contracts/events.py), or an event type and version with no contract."""
+    try:
+        check_event_data(event_type, version, data, schemas)
+    except UnknownEvent as exc:
+        raise InvalidEvent(str(exc)) from None
+    except ValidationError as exc:
+        raise InvalidEvent(f"event {event_type} v{version} breaks its contract: "
+                           f"{exc.messages}") from None
 
 
 def parse_envelope(payload: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from services.kit.db import UnitOfWork
 from services.kit.errors import FieldError, NotFound, ValidationFailed
+from services.kit.ids import parse_uuid
 from services.notifications import emails
 from services.notifications.models import CATEGORIES, Alert, Member, Preference, PushMessage
 from services.notifications.rendering import Renderer
@@ -31,10 +32,10 @@ def now() -> dt.datetime:
 
 
 def _uuid(value: Any, field: str) -> str:
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise NotFound(f"No such {field}.", code=f"{field}_not_found") from None
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise NotFound(f"No such {field}.", code=f"{field}_not_found")
+    return parsed
 
 
 # -- the members copy -----------------------------------------------------------------
@@ -279,8 +280,7 @@ def member_key(value: Any) -> str:
 def check_member_id(value: Any) -> str:
     """For the direct commands (docs/rpc.md): a member id that is no UUID is the
     caller's error, 422."""
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise ValidationFailed.of([FieldError("member_id", "invalid",
-                                              "Not a member id.")]) from None
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise ValidationFailed.of([FieldError("member_id", "invalid", "Not a member id.")])
+    return parsed

@@ -9,7 +9,7 @@ import eventlet
 import pytest
 import sqlalchemy as sa
 from kombu import Connection, Queue
-from marshmallow import fields
+from marshmallow import RAISE, Schema, fields
 from nameko.containers import ServiceContainer
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -27,19 +27,31 @@ class ProbeSettings(BaseSettings):
     AUTH_DATABASE_URL = fields.String(required=True)
 
 
+class ProbeHappened(Schema):
+    """The probe's own event contract (the suite's are in services/contracts/events.py)."""
+
+    class Meta:
+        unknown = RAISE
+
+    marker = fields.String(required=True)
+
+
 class ProbeService:
     """A service that uses the kit the way real ones do."""
 
     name = "kit_probe"
     settings_schema = ProbeSettings
     context = RequestContext()
-    db = Database("AUTH_DATABASE_URL", sweep_interval=0.5)
+    db = Database("AUTH_DATABASE_URL", sweep_interval=0.5,
+                  event_schemas={("kitprobe.happened", 1): ProbeHappened})
 
     @rpc
-    def emit(self, marker: str, fail: bool = False) -> str:
+    def emit(self, marker: str, fail: bool = False, event_type: str = "kitprobe.happened",
+             data: dict | None = None) -> str:
         with self.db.transaction() as tx:
-            event_id = tx.emit("kitprobe.happened", member_id=None, data={"marker": marker})
             tx.audit("probe.emitted", member_id=None, details={"marker": marker})
+            event_id = tx.emit(event_type, member_id=None,
+                               data={"marker": marker} if data is None else data)
             if fail:
                 raise ValueError("rolled back")
         return event_id
@@ -162,6 +174,24 @@ def test_rolled_back_work_publishes_nothing_and_writes_nothing(containers, proxy
         audits = conn.execute(sa.select(audit_log).where(
             audit_log.c.details["marker"].astext == marker)).all()
     assert rows == [] and audits == []
+
+
+@pytest.mark.parametrize("event_type,data,refusal", [
+    ("kitprobe.happened", {"marker": 42}, "breaks its contract"),
+    ("kitprobe.happened", {"marker": "m", "secret": "x"}, "Unknown field"),
+    ("kitprobe.unheard_of", {"marker": "m"}, "no contract for event"),
+])
+def test_an_event_that_breaks_its_contract_rolls_the_work_back(containers, proxy, capture,
+                                                                engine, event_type, data,
+                                                                refusal):
+    marker = uuid.uuid4().hex
+    with pytest.raises(Exception, match=refusal):
+        proxy.kit_probe.emit(marker, False, event_type, data)
+    assert capture.messages(wait=1.0) == []
+    with engine.connect() as conn:
+        audits = conn.execute(sa.select(audit_log).where(
+            audit_log.c.details["marker"].astext == marker)).all()
+    assert audits == []  # the audit line written before the emit is rolled back
 
 
 def test_sweeper_publishes_what_a_crash_left_behind(containers, capture, engine):

@@ -1,45 +1,19 @@
-"""The verification code printed on every issued document (and in its QR code's URL):
-12 characters of an alphabet without look-alikes, shown in groups of four. Anyone holding
-the document checks it at the public verification URL."""
+"""The verification code printed on every issued document (and in its QR code's URL).
+Its shape is public vocabulary, defined in `services.contracts.verification`; the kit's
+PDF helpers use it from there."""
 
-from __future__ import annotations
+from services.contracts.verification import (
+    VERIFICATION_ALPHABET,
+    VERIFICATION_PATH,
+    build_verification_url,
+    new_verification_code,
+    normalize_verification_code,
+)
 
-import re
-import secrets
-
-VERIFICATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O/1/I
-VERIFICATION_PATH = "/api/v1/certificates/verify/"
-
-_CODE_LENGTH = 12
-_GROUP_SIZE = 4
-_ALPHABET_SET = frozenset(VERIFICATION_ALPHABET)
-_SEPARATORS_RE = re.compile(r"[\s\-]+")
-
-
-def _group(code: str) -> str:
-    return "-".join(code[i : i + _GROUP_SIZE] for i in range(0, len(code), _GROUP_SIZE))
-
-
-def new_verification_code() -> str:
-    """Return a new random verification code, e.g. ``"7KQM-2XHD-9PRT"`` (60 bits)."""
-    raw = "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(_CODE_LENGTH))
-    return _group(raw)
-
-
-def normalize_verification_code(raw: str) -> str | None:
-    """Return the canonical ``XXXX-XXXX-XXXX`` form of user input, or ``None`` if invalid.
-
-    Case-insensitive; spaces and hyphens are ignored wherever they are. Any character
-    outside :data:`VERIFICATION_ALPHABET` (including 0, O, 1, I) makes it invalid.
-    """
-    if not isinstance(raw, str) or len(raw) > 64 or not raw.isascii():
-        return None
-    compact = _SEPARATORS_RE.sub("", raw).upper()
-    if len(compact) != _CODE_LENGTH or not set(compact) <= _ALPHABET_SET:
-        return None
-    return _group(compact)
-
-
-def build_verification_url(public_base_url: str, code: str) -> str:
-    """Return ``<public_base_url>/api/v1/certificates/verify/<code>`` (the QR code payload)."""
-    return public_base_url.rstrip("/") + VERIFICATION_PATH + code
+__all__ = [
+    "VERIFICATION_ALPHABET",
+    "VERIFICATION_PATH",
+    "build_verification_url",
+    "new_verification_code",
+    "normalize_verification_code",
+]

@@ -22,33 +22,15 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+# when a pension starts and ages on a day: public, the inputs' checks rest on them
+from services.contracts.simulation import (  # noqa: F401  (re-exported for the simulator)
+    age_on,
+    birthday,
+    date_at_age,
+    first_of_month_after,
+    normalise_retirement_date,
+)
 from services.pension.simulator.figures import EMPLOYEE, ONE, SELF_EMPLOYED, ZERO
-
-
-def first_of_month_after(day: date) -> date:
-    """The first day of the month following `day`'s month."""
-    return day.replace(day=1) + relativedelta(months=1)
-
-
-def birthday(date_of_birth: date, age: int) -> date:
-    """The `age`-th birthday (29 February falls on 28 February in common years)."""
-    return date_of_birth + relativedelta(years=age)
-
-
-def date_at_age(date_of_birth: date, age: int) -> date:
-    """When a pension "at age N" starts: the 1st of the month after the N-th birthday."""
-    return first_of_month_after(birthday(date_of_birth, age))
-
-
-def normalise_retirement_date(day: date) -> date:
-    """Pensions start on a 1st: any other day moves to the 1st of the next month."""
-    return day if day.day == 1 else first_of_month_after(day)
-
-
-def age_on(date_of_birth: date, day: date) -> tuple[int, int]:
-    """Completed (years, months) of age on `day`."""
-    gap = relativedelta(day, date_of_birth)
-    return gap.years, gap.months
 
 
 def months_between(start: date, end: date) -> int:

@@ -12,26 +12,31 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from services.contracts.simulation import (  # noqa: F401  (re-exported for the simulator)
+    EARLIEST_DATE,
+    EMPLOYEE,
+    KINDS,
+    LATEST_DATE,
+    MAX_CAREER_PERIODS,
+    MAX_CHILDREN,
+    MAX_MONTHLY_SALARY,
+    MAX_RETIREMENT_AGE,
+    MAX_YEARLY_SALARY_GROWTH,
+    MAX_YEARS_RAISED,
+    MIN_RETIREMENT_AGE,
+    SELF_EMPLOYED,
+    SEXES,
+)
+
 CAR, CMRC, CARTI = "CAR", "CMRC", "CARTI"
 SCHEMES = (CAR, CMRC, CARTI)
-EMPLOYEE, SELF_EMPLOYED = "employee", "self_employed"
-KINDS = (EMPLOYEE, SELF_EMPLOYED)
-SEXES = ("F", "M")
 ORIGINS = ("recorded", "declared", "projected")
 CLASSES = (1, 2, 3, 4)
 
 
-# The simulator's own bounds (product choices, not regulatory figures).
-MIN_RETIREMENT_AGE = 55
-MAX_RETIREMENT_AGE = 75
+# The simulator's own bounds (product choices, not regulatory figures); those of its
+# inputs are public (services.contracts.simulation), re-exported here.
 COMPARISON_LAST_AGE = 70
-MAX_YEARLY_SALARY_GROWTH = Decimal("0.2")
-MAX_MONTHLY_SALARY = Decimal(1_000_000)
-MAX_CAREER_PERIODS = 100
-MAX_CHILDREN = 20
-MAX_YEARS_RAISED = 16
-EARLIEST_DATE = date(1900, 1, 1)
-LATEST_DATE = date(2200, 1, 1)  # a retirement date after it would be out of range anyway
 
 
 ZERO = Decimal(0)
