@@ -8,6 +8,7 @@ problem+json. Anything else that escapes a service is an internal error.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nameko.exceptions import deserialize_to_instance
@@ -104,21 +105,30 @@ class ServiceTimeout(ServiceError):
     code = "service_timeout"
 
 
-def marshmallow_errors(messages: dict[str, Any], prefix: str = "") -> list[dict[str, str]]:
-    """Flatten marshmallow's nested messages into `{field, code, detail}` entries."""
+def marshmallow_errors(messages: Any, prefix: str = "",
+                       code_for: Callable[[str], str] | None = None) -> list[dict[str, str]]:
+    """Flatten marshmallow's nested messages into `{field, code, detail}` entries, the
+    one way every service does (fields as "career.1.end"; "body" for the whole body).
+
+    A message's own `code` wins (a str subclass carrying one, e.g. the simulator's
+    `CodedMessage`); otherwise `code_for(text)` guesses it from marshmallow's wording
+    (this module's guesses by default; a service keeps its published codes by passing
+    its own)."""
+    code_for = code_for or _code_for
     out: list[dict[str, str]] = []
-    for key, value in messages.items():
-        name = f"{prefix}{key}" if not prefix else f"{prefix}.{key}"
-        if key == "_schema":
-            name = prefix or "body"
-        if isinstance(value, dict):
-            out.extend(marshmallow_errors(value, name))
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            name = str(key) if not prefix else f"{prefix}.{key}"
+            if key == "_schema":
+                name = prefix or "body"
+            out.extend(marshmallow_errors(value, name, code_for))
+        return out
+    for msg in messages if isinstance(messages, list) else [messages]:
+        if isinstance(msg, Mapping | list):
+            out.extend(marshmallow_errors(msg, prefix, code_for))
             continue
-        for msg in value if isinstance(value, list) else [value]:
-            if isinstance(msg, dict):
-                out.extend(marshmallow_errors(msg, name))
-            else:
-                out.append(FieldError(name, _code_for(str(msg)), str(msg)))
+        code = getattr(msg, "code", None) or code_for(str(msg))
+        out.append(FieldError(prefix or "body", code, str(msg)))
     return out
 
 
