@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from services.contracts.periods import Period
 
@@ -78,7 +78,11 @@ BUILT_IN_REQUEST_TYPES: tuple[BuiltInRequestType, ...] = (
 
 
 class RequestTypeEntry(Schema):
-    """One entry of `documents.request_types()`; `params_schema` is JSON Schema 2020-12."""
+    """One entry of `documents.request_types()`; `params_schema` is JSON Schema 2020-12.
+    Fields an entry may gain later are ignored by readers of this version."""
+
+    class Meta:
+        unknown = EXCLUDE
 
     name = fields.String(required=True, validate=validate.Regexp(REQUEST_TYPE_PATTERN))
     initial_status = fields.String(required=True, validate=validate.OneOf(INITIAL_STATUSES))
