@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from marshmallow import INCLUDE, Schema, fields, validate
 
+from services.contracts.members import CLIENTS
+
 
 class ProblemFieldError(Schema):
     field = fields.String(required=True)
@@ -37,7 +39,7 @@ class LoginRequest(Schema):
                                  "may give the last 5 digits of their number.",
                   "example": "123456-03091985"})
     password = fields.String(required=True, validate=validate.Length(1, 128))
-    client = fields.String(load_default="web", validate=validate.OneOf(["web", "mobile"]))
+    client = fields.String(load_default="web", validate=validate.OneOf(CLIENTS))
 
 
 class TokenAnswer(Schema):

@@ -11,6 +11,8 @@ from werkzeug.wrappers import Response
 from gateway.api import MEMBER, Call, content_disposition, json_response, route
 from gateway.problems import ApiError
 from gateway.schemas import Subscription
+from services.contracts.events import PAID_TO
+from services.contracts.members import LANGUAGES
 
 
 class Address(Schema):
@@ -44,7 +46,7 @@ class ProfilePatch(Schema):
     address = fields.Nested(Address)
     phone = fields.String(allow_none=True, validate=validate.Length(max=20))
     mail_channel = fields.String(validate=validate.OneOf(["email", "post"]))
-    language = fields.String(validate=validate.OneOf(["fr", "en"]))
+    language = fields.String(validate=validate.OneOf(LANGUAGES))
     forward_to_insurer = fields.Boolean()
     insurer_name = fields.String(allow_none=True, validate=validate.Length(max=200))
 
@@ -227,7 +229,7 @@ class Refund(Schema):
     refund_base = fields.String()
     amount_refunded = fields.String()
     refund_date = fields.String(metadata={"format": "date"})
-    paid_to = fields.String(metadata={"enum": ["member", "insurer"]})
+    paid_to = fields.String(metadata={"enum": list(PAID_TO)})
     currency = fields.String()
 
 

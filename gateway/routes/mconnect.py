@@ -17,11 +17,12 @@ from werkzeug.wrappers import Response
 from gateway.api import Call, route
 from gateway.cookies import set_session_cookies
 from gateway.routes.auth import LoginAnswer, session_answer
+from services.contracts.members import CLIENTS
 from services.kit.errors import ServiceError
 
 
 class StartQuery(Schema):
-    client = fields.String(load_default="web", validate=validate.OneOf(["web", "mobile"]))
+    client = fields.String(load_default="web", validate=validate.OneOf(CLIENTS))
 
 
 class CallbackQuery(Schema):

@@ -32,13 +32,13 @@ from services.auth.models import (
     Session,
 )
 from services.auth.tokens import SigningKey, digest, issue_access_token, new_refresh_token
+from services.contracts.members import CLIENTS  # public vocabulary; auth modules use it here
 from services.kit.db import UnitOfWork
 from services.kit.errors import Forbidden, TooManyRequests, Unauthorized, ValidationFailed
 from services.kit.ids import parse_uuid
 
 MEMBER = "member"
 AGENT = "agent"
-CLIENTS = ("web", "mobile")
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,16 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from services.contracts.members import FUNDS, LANGUAGES, REGISTRATION_NUMBER_PATTERN
+from services.contracts.members import CLIENTS, FUNDS, LANGUAGES, REGISTRATION_NUMBER_PATTERN
 from services.contracts.requests import DOCUMENT_CATEGORIES, REQUEST_TYPE_PATTERN, STATUSES
 
-CLIENTS = ("web", "mobile")
 LOGIN_METHODS = ("password", "mconnect")
 PASSWORD_METHODS = ("change", "reset")
 SESSION_END_REASONS = ("logout", "password_changed", "password_reset", "credentials_reset",
                        "refresh_token_reused", "member_deleted", "agent_deleted")
 AMOUNT_PATTERN = r"^[0-9]+\.[0-9]{2}$"  # a decimal with two digits, as text
 CURRENCIES = ("EUR",)
+PAID_TO = ("member", "insurer")  # a refund paid to the member, or to the complementary insurer
 
 
 class EventData(Schema):
@@ -104,7 +104,7 @@ class RefundPaidV1(EventData):
     paid_on = fields.Date(required=True)
     care_date = fields.Date(required=True)
     practitioner = fields.String(required=True)
-    paid_to = fields.String(required=True, validate=validate.OneOf(["member", "insurer"]))
+    paid_to = fields.String(required=True, validate=validate.OneOf(PAID_TO))
     beneficiary_id = fields.String(required=True, allow_none=True,
                                    validate=validate.Length(max=64))
 

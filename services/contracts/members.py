@@ -4,3 +4,4 @@ FUNDS = ("CCSS", "CAR", "CMRC", "CAMTI", "CARTI")  # the schemes a person subscr
 SELF_EMPLOYED_FUNDS = ("CAMTI", "CARTI")
 LANGUAGES = ("fr", "en")
 REGISTRATION_NUMBER_PATTERN = r"^[0-9]{4,6}$"
+CLIENTS = ("web", "mobile")  # the apps a member logs in from
