@@ -9,9 +9,10 @@ Every message carries a stable `code` (`_Msg`), which the errors list keeps.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -32,6 +33,7 @@ EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2200, 1, 1)  # a retirement date after it would be out of range anyway
 
 ZERO = Decimal(0)
+MONACO = ZoneInfo("Europe/Monaco")
 
 # --------------------------------------------------------------------------- dates
 
@@ -190,7 +192,9 @@ class _AssumptionFields(Schema):
 
     def __init__(self, *, today: date | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.today = today or date.today()
+        # pension passes the kit's clock; the contracts cannot import it, so without one
+        # the same calendar date: today in Monaco
+        self.today = today or datetime.now(MONACO).date()
 
     def _assumption_errors(self, data: dict, raw: Mapping[str, Any],
                            date_of_birth: date | None) -> dict[str, Any]:
