@@ -41,6 +41,21 @@ def client_ip(request: Request, trusted: list) -> str:
     return remote
 
 
+def limit_subject(address: str) -> str:
+    """What a per-address limit counts: the address itself for IPv4, its /64 for IPv6
+    (one customer's line or host usually holds a whole /64, and could otherwise rotate
+    addresses inside it to escape the limit)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class RateLimiter:
     def __init__(self, client: redis.Redis, prefix: str):
         self.redis = client
@@ -49,7 +64,7 @@ class RateLimiter:
     def hit(self, name: str, subject: str, limit: int, window: int) -> None:
         """Count one attempt; 429 with Retry-After once `limit` is passed in the window."""
         slot = int(time.time() // window)
-        key = f"{self.prefix}rl:{name}:{subject}:{slot}"
+        key = f"{self.prefix}rl:{name}:{limit_subject(subject)}:{slot}"
         pipe = self.redis.pipeline()
         pipe.incr(key)
         pipe.expire(key, window + 1)

@@ -47,6 +47,8 @@ def _operation(route: Route) -> dict[str, Any]:
     if params or route.query is not None or route.body is not None or route.openapi_body:
         # the services check what the gateway's schemas cannot (cursors, ids, rules)
         problems.append((422, "validation_failed"))
+    if route.rate_limit:
+        problems.append((429, "too_many_requests"))
     if route.access in (MEMBER, AGENT):
         problems += [(401, "session_ended"), (403, "wrong_audience"), (403, "csrf_invalid")]
     if route.access == MEMBER and not route.allowed_without_email:

@@ -26,6 +26,7 @@ from gateway.api import (
 )
 from gateway.catalogue import CATALOGUE, REFRESH_SECONDS
 from gateway.cors import CorsPolicy
+from gateway.headers import forwarded_https, secure_headers
 from gateway.idempotency import SharedState
 from gateway.limits import client_ip, parse_networks
 from gateway.revocation import RevocationView
@@ -90,6 +91,11 @@ class GatewaySettings(BaseSettings, StorageSettings, DocumentsUploadSettings):
     GATEWAY_CARD_STATUS_LIMIT_PER_IP, GATEWAY_CARD_STATUS_LIMIT_WINDOW = address_limit(120, 60)
     GATEWAY_SIMULATION_LIMIT_PER_IP, GATEWAY_SIMULATION_LIMIT_WINDOW = address_limit(60, 60)
     GATEWAY_WALLET_LIMIT_PER_IP, GATEWAY_WALLET_LIMIT_WINDOW = address_limit(300, 60)
+    GATEWAY_REFRESH_LIMIT_PER_IP, GATEWAY_REFRESH_LIMIT_WINDOW = address_limit(600, 600)
+    GATEWAY_MCONNECT_LIMIT_PER_IP, GATEWAY_MCONNECT_LIMIT_WINDOW = address_limit(120, 600)
+    # who may read /health's details (each service's checks); others get {status} alone
+    GATEWAY_HEALTH_DETAIL_NETWORKS = Networks(
+        load_default=lambda: parse_networks("127.0.0.0/8,::1/128"))
     GATEWAY_WEB_APP_URL = Url(("http", "https"), load_default="http://127.0.0.1:8000/")
     GATEWAY_MOBILE_REDIRECT_URL = fields.String(load_default="memberspace://mconnect")
 
@@ -156,7 +162,8 @@ class GatewayService:
             response = error_response(exc, request, request_id)
         cors.decorate(request, response)
         response.headers["X-Request-ID"] = request_id
-        response.headers.setdefault("Cache-Control", "no-store")
+        secure_headers(response, forwarded_https(
+            request, self.settings.GATEWAY_TRUSTED_PROXIES))
         log.info("request", method=request.method, path=request.path,
                  status=response.status_code,
                  duration_ms=round((time.perf_counter() - started) * 1000, 2))

@@ -42,7 +42,7 @@ def login(call: Call) -> Any:
     return session_answer(call, answer, LoginAnswer)
 
 
-@route("POST", "/api/v1/auth/refresh", response=TokenAnswer,
+@route("POST", "/api/v1/auth/refresh", response=TokenAnswer, rate_limit="refresh",
        summary="Rotate the refresh token (from the body, or the web cookie with the CSRF "
                "header) for a new pair", tags=("auth",),
        problems=((401, "invalid_refresh_token"), (401, "refresh_token_reused"),

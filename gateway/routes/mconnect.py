@@ -46,7 +46,7 @@ def _with_query(url: str, params: dict[str, str]) -> str:
     return url + ("&" if "?" in url else "?") + urlencode(params)
 
 
-@route("GET", "/api/v1/auth/mconnect/start", query=StartQuery, status=302,
+@route("GET", "/api/v1/auth/mconnect/start", query=StartQuery, status=302, rate_limit="mconnect",
        summary="Start an MConnect login: redirects to the provider", tags=("auth",),
        problems=((503, "mconnect_unavailable"),))
 def start(call: Call) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import eventlet
@@ -33,8 +34,21 @@ def health(call: Call) -> Any:
     loaded = call.services.revocations.loaded
     reports["gateway"] = {"ready": loaded, "checks": {"revocation_view": {"ok": loaded}}}
     ready = all(r.get("ready") for r in reports.values())
-    body = {"status": "ok" if ready else "not_ready", "services": reports}
+    body: dict[str, Any] = {"status": "ok" if ready else "not_ready"}
+    if _may_see_details(call):
+        body["services"] = reports
     return (body, 200 if ready else 503)
+
+
+def _may_see_details(call: Call) -> bool:
+    """Each service's checks tell an attacker what runs behind us: only the networks of
+    `GATEWAY_HEALTH_DETAIL_NETWORKS` (loopback by default: probes, ops) read them."""
+    try:
+        address = ipaddress.ip_address(call.client_ip)
+    except ValueError:
+        return False
+    return any(address in net
+               for net in call.services.settings.GATEWAY_HEALTH_DETAIL_NETWORKS)
 
 
 @route("GET", "/health/live", summary="The gateway process answers", tags=("system",))

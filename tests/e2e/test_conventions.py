@@ -79,6 +79,16 @@ def test_health(api, suite):
     assert api.get("/health/live").json() == {"status": "ok"}
 
 
+def test_answers_carry_the_security_headers(api, suite):
+    for r in (api.get("/api/v1/me"), api.get("/health/live"),
+              api.post("/api/v1/auth/login", json={"identifier": "x", "password": "y"})):
+        assert r.headers["Cache-Control"] == "no-store"
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Referrer-Policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+        assert "Strict-Transport-Security" not in r.headers  # plain http here
+
+
 def test_openapi_document_describes_every_route(api, suite):
     from openapi_spec_validator import validate
 
