@@ -9,10 +9,8 @@ A record is news when first seen and recent: it then emits `benefits.refund_paid
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import functools
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -27,6 +25,7 @@ from sqlalchemy.orm import Session as DbSession
 from services.benefits.models import MemberNumber, Payment, Refund
 from services.kit.db import UnitOfWork
 from services.kit.errors import FieldError, ValidationFailed, marshmallow_errors
+from services.kit.pagination import DAY_AND_TEXT_ID, decode_cursor, split_page
 from services.kit.periods import Period
 
 MONACO = ZoneInfo("Europe/Monaco")
@@ -195,21 +194,6 @@ def _query(query: Any) -> dict[str, Any]:
     return q
 
 
-def _cursor(day: str, record_id: str) -> str:
-    """`day`: YYYY-MM-DD."""
-    return base64.urlsafe_b64encode(json.dumps([day, record_id]).encode()
-                                    ).decode().rstrip("=")
-
-
-def _after(cursor: str) -> tuple[dt.date, str]:
-    try:
-        day, record_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return dt.date.fromisoformat(day), str(record_id)
-    except (ValueError, TypeError):
-        raise ValidationFailed.of([FieldError("cursor", "invalid",
-                                              "Not a cursor this listing gave.")]) from None
-
-
 @dataclass(frozen=True)
 class Ledger:
     """One listing: its table, the date that orders it and bounds the window, the
@@ -297,15 +281,15 @@ def _listing(session: DbSession, ledger: Ledger, member_id: str, q: dict[str, An
                                      for name in ledger.amount_fields)]
                   if rows else [0, *(0 for _ in ledger.amount_fields)])
     else:
-        params["after_day"], params["after_id"] = _after(q["cursor"])
+        params["after_day"], params["after_id"] = decode_cursor(q["cursor"], DAY_AND_TEXT_ID)
         totals = db.execute(_statement(ledger, "totals", *shape), params).one()
         rows = db.execute(_statement(ledger, "next", *shape), params).all()
-    page = rows[:q["limit"]]
+    page, next_cursor = split_page(rows, q["limit"],
+                                   lambda row: (getattr(row, ledger.date_field), row.id))
     width = len(ledger.shown)
     answer = {
         "items": [dict(zip(ledger.shown, row[:width], strict=True)) for row in page],
-        "next_cursor": (_cursor(getattr(page[-1], ledger.date_field), page[-1].id)
-                        if len(rows) > q["limit"] else None),
+        "next_cursor": next_cursor,
         "count": totals[0],
         "totals": {name: str(Decimal(totals[i + 1]).quantize(Decimal("0.01")))
                    for i, name in enumerate(ledger.amount_fields)},

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import uuid
 from typing import Any
 
@@ -14,6 +12,7 @@ from sqlalchemy.orm import Session as DbSession
 from services.kit.db import UnitOfWork
 from services.kit.errors import FieldError, NotFound, ValidationFailed
 from services.kit.ids import parse_uuid
+from services.kit.pagination import decode_cursor, keyset, page_of
 from services.notifications import emails
 from services.notifications.models import CATEGORIES, Alert, Member, Preference, PushMessage
 from services.notifications.rendering import Renderer
@@ -120,40 +119,18 @@ def alert_view(alert: Alert) -> dict[str, Any]:
     }
 
 
-def _cursor(alert: Alert) -> str:
-    raw = json.dumps([alert.created_at.isoformat(), alert.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, alert_id = json.loads(raw)
-        if not isinstance(at, str):
-            raise TypeError("not a cursor")
-        return dt.datetime.fromisoformat(at), str(uuid.UUID(str(alert_id)))
-    except (ValueError, TypeError, AttributeError):
-        raise ValidationFailed.of([FieldError("cursor", "invalid",
-                                              "Not a cursor this listing gave.")]) from None
-
-
 def list_alerts(session: DbSession, member_id: str, *, unread: bool = False,
                 cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
     """Newest first; `next_cursor` continues after the last item."""
     if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed.of([FieldError("limit", "invalid",
                                               f"A whole number from 1 to {MAX_LIMIT}.")])
+    after = decode_cursor(cursor or None)
     query = sa.select(Alert).where(Alert.member_id == member_id)
     if unread:
         query = query.where(Alert.read_at.is_(None))
-    if cursor:
-        at, alert_id = _decode_cursor(cursor)
-        query = query.where(sa.tuple_(Alert.created_at, Alert.id) < sa.tuple_(at, alert_id))
-    rows = session.scalars(query.order_by(Alert.created_at.desc(), Alert.id.desc())
-                           .limit(limit + 1)).all()
-    page = rows[:limit]
-    return {"items": [alert_view(a) for a in page],
-            "next_cursor": _cursor(page[-1]) if len(rows) > limit else None}
+    rows = session.scalars(keyset(query, Alert.created_at, Alert.id, after, limit)).all()
+    return page_of(rows, limit, alert_view, lambda a: (a.created_at, a.id))
 
 
 def unread_count(session: DbSession, member_id: str) -> int:

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from services.kit.errors import NotFound, ValidationFailed
+from services.kit.pagination import decode_cursor
 from services.notifications import alerts
 
 MEMBER = "6f1c2b1e-8d3a-4c55-9a0e-2f6b7c8d9e10"
@@ -26,11 +27,11 @@ def cursor_of(value: object) -> str:
 ])
 def test_a_cursor_this_listing_did_not_give_is_invalid(value):
     with pytest.raises(ValidationFailed):
-        alerts._decode_cursor(cursor_of(value))
+        decode_cursor(cursor_of(value))
 
 
 def test_a_cursor_round_trips():
-    at, alert_id = alerts._decode_cursor(cursor_of(["2026-01-15T10:00:00+00:00", MEMBER]))
+    at, alert_id = decode_cursor(cursor_of(["2026-01-15T10:00:00+00:00", MEMBER]))
     assert (at.isoformat(), alert_id) == ("2026-01-15T10:00:00+00:00", MEMBER)
 
 
