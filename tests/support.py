@@ -56,6 +56,7 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         # a request type owned by a test service, plugged in through the hooks
         "DOCUMENTS_EXTERNAL_TYPES": "hooked_statement=reqowner:submitted:auto,"
                                     "hooked_application=reqowner:draft,"
+                                    "plain_request=reqplain:submitted,"
                                     "career_statement=pension:submitted:auto,"
                                     "retirement_pension=pension:draft,"
                                     "survivor_pension=pension:draft",

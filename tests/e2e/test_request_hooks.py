@@ -1,5 +1,7 @@
-"""A request type owned by another service plugs into the registry through the three
-RPC hooks (docs/requests.md). The owner here is a real nameko service of the test's."""
+"""A request type owned by another service plugs into the registry through the RPC
+hooks (docs/requests.md), and documents' catalogue lists it with its parameters. The
+owners here are real nameko services of the test's: `reqowner` answers the optional
+`params_schema` hook, `reqplain` does not."""
 
 from __future__ import annotations
 
@@ -45,12 +47,52 @@ class RequestOwner:
         return {"storage_key": key, "content_type": "application/pdf",
                 "sha256": hashlib.sha256(data).hexdigest(), "verification_code": None}
 
+    @rpc
+    def params_schema(self, request_type=None):
+        if request_type == "hooked_application":
+            return APPLICATION_SCHEMA
+        return {"type": "object", "additionalProperties": False}
+
+
+APPLICATION_SCHEMA = {"type": "object", "properties": {"age": {"type": "integer"}},
+                      "additionalProperties": False}
+
+
+class PlainOwner:
+    """An owner with the three hooks and no `params_schema`."""
+
+    name = "reqplain"
+
+    @rpc
+    def validate_params(self, member_id, params, request_type=None):
+        return []
+
+    @rpc
+    def check_submission(self, member_id, params, attachments, request_type=None):
+        return []
+
+    @rpc
+    def produce_result(self, request):
+        raise NotImplementedError
+
+
+def start(service_cls, test_env):
+    container = ServiceContainer(service_cls,
+                                 nameko_config(load_settings(OwnerSettings, test_env)))
+    container.start()
+    return container
+
 
 @pytest.fixture(scope="module")
 def owner(suite, test_env):
-    container = ServiceContainer(RequestOwner,
-                                 nameko_config(load_settings(OwnerSettings, test_env)))
-    container.start()
+    container = start(RequestOwner, test_env)
+    yield container
+    container.stop()
+
+
+@pytest.fixture(scope="module")
+def plain_owner(suite, test_env):
+    container = start(PlainOwner, test_env)
     yield container
     container.stop()
 
@@ -92,3 +134,38 @@ def test_hooks_validate_check_and_produce(api, owner, token):
         time.sleep(0.2)
     document = api.get(f"/api/v1/requests/{auto['id']}/document", token)
     assert document.content == f"statement for {auto['id']}".encode()
+
+
+def test_the_catalogue_lists_every_type_with_its_params_schema(rpc, owner, plain_owner):
+    # documents keeps an owner's silence a few seconds (say, asked before it started)
+    deadline = time.monotonic() + 30
+    while True:
+        catalogue = {t["name"]: t for t in rpc.documents.request_types()}
+        if catalogue["hooked_application"]["params_schema"] == APPLICATION_SCHEMA:
+            break
+        assert time.monotonic() < deadline, catalogue["hooked_application"]
+        time.sleep(0.5)
+    assert {"certificate_of_rights", "payment_certificate", "annual_tax_statement",
+            "affiliation_certificate", "data_correction", "data_access", "hooked_statement",
+            "hooked_application", "plain_request", "career_statement",
+            "retirement_pension"} <= set(catalogue)
+    # the registry's own types, their marshmallow schemas as JSON Schema
+    assert catalogue["annual_tax_statement"] == {
+        "name": "annual_tax_statement", "initial_status": "submitted",
+        "completed_by": "system", "needs_document": False,
+        "params_schema": {"type": "object", "additionalProperties": False,
+                          "properties": {"year": {"type": "integer", "minimum": 2000,
+                                                  "maximum": 2100}},
+                          "required": ["year"]}}
+    assert catalogue["data_correction"]["completed_by"] == "agent"
+    assert catalogue["data_correction"]["params_schema"]["properties"]["field"]["enum"][0] \
+        == "first_name"
+    # an owner's types: its params_schema hook, or an object when it has none
+    assert catalogue["hooked_application"]["initial_status"] == "draft"
+    assert catalogue["hooked_application"]["completed_by"] == "agent"
+    assert catalogue["hooked_statement"]["completed_by"] == "system"
+    assert catalogue["hooked_statement"]["params_schema"] == {
+        "type": "object", "additionalProperties": False}
+    assert catalogue["plain_request"] == {
+        "name": "plain_request", "initial_status": "submitted", "completed_by": "agent",
+        "needs_document": False, "params_schema": {"type": "object"}}

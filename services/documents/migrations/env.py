@@ -1,4 +1,4 @@
-from services.documents.models import Base
+from services.documents.tables import metadata
 from services.kit.migrate import run_env
 
-run_env(Base.metadata)
+run_env(metadata)

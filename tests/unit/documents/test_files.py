@@ -11,17 +11,9 @@ from werkzeug.wrappers import Request
 
 from gateway.problems import ApiError
 from gateway.routes.documents import content_disposition, read_upload
-from services.documents.files import (
-    JPEG,
-    PDF,
-    PNG,
-    clean_filename,
-    decode_form_pdf,
-    new_storage_key,
-    render_form_pdf,
-    sniff,
-    validate_form,
-)
+from services.documents.files.content import JPEG, PDF, PNG, clean_filename, sniff
+from services.documents.files.forms import decode_form_pdf, render_form_pdf, validate_form
+from services.documents.files.uploads import new_storage_key
 from services.kit.errors import ServiceError, ValidationFailed
 
 PDF_BYTES = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

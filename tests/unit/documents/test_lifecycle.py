@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from services.documents.lifecycle import ALLOWED, MEMBER, STAFF, STATUSES, check_transition
+from services.documents.requests.lifecycle import ALLOWED, MEMBER, STAFF, STATUSES, check_transition
 from services.kit.errors import Conflict, ValidationFailed
 
 

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from services.documents import files, registry
+from services.documents.files import forms, uploads
+from services.documents.requests import registry, types
 from services.kit.errors import ValidationFailed
+from services.kit.pagination import decode_cursor, encode_cursor
 
 
 def cursor_of(value: Any) -> str:
@@ -25,7 +27,7 @@ def failed_fields(err: pytest.ExceptionInfo[ValidationFailed]) -> set[str]:
 
 def test_a_cursor_round_trips() -> None:
     at, item_id = dt.datetime(2024, 1, 1, tzinfo=dt.UTC), str(uuid.uuid4())
-    assert files.decode_cursor(files.encode_cursor(at, item_id)) == (at, item_id)
+    assert decode_cursor(encode_cursor(at, item_id)) == (at, item_id)
 
 
 @pytest.mark.parametrize("cursor", [
@@ -40,7 +42,7 @@ def test_a_cursor_round_trips() -> None:
 ])
 def test_a_cursor_the_listing_did_not_give_is_a_422_on_cursor(cursor: Any) -> None:
     with pytest.raises(ValidationFailed) as err:
-        files.decode_cursor(cursor)
+        decode_cursor(cursor)
     assert failed_fields(err) == {"cursor"}
 
 
@@ -55,17 +57,17 @@ def test_the_request_listing_refuses_a_bad_cursor_before_querying() -> None:
 @pytest.mark.parametrize("query", [[1, 2], "limit=5", 5, [["limit", 5]]])
 def test_a_listing_query_that_is_not_an_object_is_a_422_on_query(query: Any) -> None:
     with pytest.raises(ValidationFailed) as err:
-        files.list_documents(None, "m-1", query)  # type: ignore[arg-type]
+        uploads.list_documents(None, "m-1", query)  # type: ignore[arg-type]
     assert failed_fields(err) == {"query"}
     with pytest.raises(ValidationFailed) as err:
-        files.list_forms(None, query)  # type: ignore[arg-type]
+        forms.list_forms(None, query)  # type: ignore[arg-type]
     assert failed_fields(err) == {"query"}
 
 
 @pytest.mark.parametrize("name", [["data_access"], {"data_access": 1}, None, 5])
 def test_a_request_type_that_is_not_a_string_is_not_allowed(name: Any) -> None:
     with pytest.raises(ValidationFailed) as err:
-        registry.request_type(name)
+        types.request_type(name)
     assert [(e["field"], e["code"]) for e in err.value.errors] == [("type", "not_allowed")]
 
 

@@ -11,13 +11,20 @@
 | in_progress       | needs_information  | agent, system (with note)   |
 | needs_information | in_progress        | member (reply)              |
 
-Anything else is a 409 `transition_not_allowed`.
+Anything else is a 409 `transition_not_allowed`. Every move, the worker's included,
+goes through `move` (checked, then recorded in the history and published); a new
+request enters its type's starting state through `enter`.
 """
 
 from __future__ import annotations
 
-from services.contracts.requests import FINAL_STATUSES as FINAL  # noqa: F401  (re-exported)
+import datetime as dt
+
+from services.contracts.requests import FINAL_STATUSES as FINAL
 from services.contracts.requests import STATUSES
+from services.documents.requests.models import HistoryEntry, Request
+from services.kit.context import CallContext
+from services.kit.db import UnitOfWork
 from services.kit.errors import Conflict, FieldError, ValidationFailed
 
 MEMBER, STAFF = "member", "staff"
@@ -47,3 +54,39 @@ def check_transition(current: str, target: str, by: str, note: str | None) -> No
     if target in NOTE_REQUIRED and not (note and note.strip()):
         raise ValidationFailed.of([FieldError("note", "required",
                                               "Say why (the member will read it).")])
+
+
+def side_of(ctx: CallContext) -> str:
+    """member for a caller acting as a member; staff for agents and internal systems."""
+    return MEMBER if ctx.actor_type == "member" else STAFF
+
+
+def enter(tx: UnitOfWork, req: Request, start: str) -> None:
+    """A new request's first history row, in its type's starting state (draft or
+    submitted); published unless it is a draft."""
+    _record(tx, req, None, start, None)
+
+
+def move(tx: UnitOfWork, req: Request, target: str, by: str, note: str | None = None
+         ) -> None:
+    """Check the move (`check_transition`), then make it: status, history, event."""
+    check_transition(req.status, target, by, note)
+    _record(tx, req, req.status, target, note)
+
+
+def _record(tx: UnitOfWork, req: Request, before: str | None, target: str,
+            note: str | None) -> None:
+    req.status, req.updated_at = target, dt.datetime.now(dt.UTC)
+    if target in FINAL:
+        req.completed_at = req.updated_at
+    if target == "rejected":
+        req.reason = note
+    tx.session.add(HistoryEntry(request_id=req.id, actor_type=tx.context.actor_type,
+                                actor_id=tx.context.actor_id, from_status=before,
+                                to_status=target, note=note, at=req.updated_at))
+    if (target != "draft" and before != "draft") or target == "submitted":
+        # a draft is private until submitted: creating or cancelling one is not news
+        tx.emit("requests.status_changed", member_id=req.member_id, data={
+            "request_id": req.id, "type": req.type, "from": before, "to": target,
+            "at": req.updated_at.isoformat(), "note": note if target in (
+                "needs_information", "rejected") else None})

@@ -11,11 +11,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.documents.models import Base
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from services.documents.base import Base, utc_now
 
 
 class Document(Base):
@@ -32,7 +28,7 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     storage_key: Mapped[str] = mapped_column(sa.String(300), unique=True)
     request_id: Mapped[str | None] = mapped_column(sa.Uuid(as_uuid=False))
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utc_now)
 
 
 class Form(Base):
@@ -51,7 +47,7 @@ class Form(Base):
     storage_key: Mapped[str] = mapped_column(sa.String(300), unique=True)
     content_type: Mapped[str] = mapped_column(sa.String(100))
     published: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utc_now)
 
 
 # the member's listing, newest first (keyset pagination on created_at, id)

@@ -4,12 +4,11 @@ verification code and its QR code) and the right-of-access file (JSON)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
 
-from services.documents.models import Member, Request
+from services.documents.members import Member
 from services.kit.offload import off_loop
 from services.kit.pdf import (
     DocumentSection,
@@ -32,9 +31,9 @@ def _label(fr: str, en: str, language: str) -> str:
     return fr if language == "fr" else en
 
 
-def certificate(req: Request, member: Member, data: dict[str, Any],
+def certificate(request_type: str, member: Member, data: dict[str, Any],
                 public_base_url: str) -> tuple[bytes, str]:
-    """The PDF and its verification code."""
+    """The PDF (rendered off the event loop) and its new verification code."""
     lang = "fr" if member.language != "en" else "en"
     code = new_verification_code()
     holder = f"{member.first_name} {member.last_name.upper()}"
@@ -47,7 +46,7 @@ def certificate(req: Request, member: Member, data: dict[str, Any],
                ", ".join(f"{s['registration_number']} ({s['fund']})"
                          for s in member.subscriptions))])
     sections, table = [identity], None
-    if req.type == "certificate_of_rights":
+    if request_type == "certificate_of_rights":
         card = data.get("card") or {}
         sections.append(DocumentSection(_label("Droits", "Rights", lang), rows=[
             (_label("Caisse", "Fund", lang), card.get("fund", "-")),
@@ -60,7 +59,7 @@ def certificate(req: Request, member: Member, data: dict[str, Any],
                       _label("Né(e) le", "Born", lang)]] + [
                 [f"{b['first_name']} {b['last_name']}", b["birth_date"]]
                 for b in beneficiaries]
-    elif req.type in ("payment_certificate", "annual_tax_statement"):
+    elif request_type in ("payment_certificate", "annual_tax_statement"):
         payments = data.get("payments") or {"items": [], "totals": {"amount": "0.00"}}
         sections.append(DocumentSection(_label("Période", "Period", lang), rows=[
             (_label("Du", "From", lang), data.get("from", "")),
@@ -79,7 +78,7 @@ def certificate(req: Request, member: Member, data: dict[str, Any],
                                             "The person above is affiliated with the Caisses "
                                             "Sociales de Monaco.", lang)]))
     document = IssuedDocument(
-        title=_label(*TITLES[req.type], lang), holder_name=holder, sections=sections,
+        title=_label(*TITLES[request_type], lang), holder_name=holder, sections=sections,
         verification_code=code, verification_url=build_verification_url(public_base_url, code),
         issued_at=dt.datetime.now(dt.UTC), language=lang, table=table)
     return off_loop(render_pdf, document), code
@@ -98,7 +97,3 @@ def data_access(member_id: str, fetch: Callable[[str], dict[str, Any]]) -> bytes
     document = {"member_id": member_id, "generated_at": dt.datetime.now(dt.UTC).isoformat(),
                 "parts": parts, "not_gathered": missing}
     return json.dumps(document, indent=2, ensure_ascii=False, default=str).encode()
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -1,5 +1,4 @@
-"""documents' tables: the members copy and the request registry (files and forms are
-in `file_models`, imported at the end so one metadata holds them all)."""
+"""The registry's tables: one row per request of any type, and its history."""
 
 from __future__ import annotations
 
@@ -7,32 +6,13 @@ import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-class Base(DeclarativeBase):
-    pass
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class Member(Base):
-    """Read-only copy of auth's identity (names for certificates, language)."""
-
-    __tablename__ = "members"
-
-    member_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), primary_key=True)
-    first_name: Mapped[str] = mapped_column(sa.String(100))
-    last_name: Mapped[str] = mapped_column(sa.String(100))
-    birth_date: Mapped[dt.date] = mapped_column(sa.Date)
-    language: Mapped[str] = mapped_column(sa.String(2))
-    subscriptions: Mapped[list] = mapped_column(JSONB)
+from services.documents.base import Base, utc_now
 
 
 class Request(Base):
-    """One online request of any type; its lifecycle is `lifecycle.transition`'s."""
+    """One online request of any type; its status moves only through `lifecycle.move`."""
 
     __tablename__ = "requests"
 
@@ -47,19 +27,19 @@ class Request(Base):
     result_content_type: Mapped[str | None] = mapped_column(sa.String(100))
     result_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     verification_code: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
-    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utc_now)
     completed_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
-class RequestEvent(Base):
+class HistoryEntry(Base):
     """A request's history: every transition, who, when, from, to, note."""
 
     __tablename__ = "request_history"
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
     request_id: Mapped[str] = mapped_column(sa.Uuid(as_uuid=False), index=True)
-    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utc_now)
     actor_type: Mapped[str] = mapped_column(sa.String(20))
     actor_id: Mapped[str | None] = mapped_column(sa.String(100))
     from_status: Mapped[str | None] = mapped_column(sa.String(20))
@@ -69,5 +49,3 @@ class RequestEvent(Base):
 
 sa.Index("ix_requests_member_created", Request.member_id, Request.created_at.desc())
 sa.Index("ix_requests_status", Request.status, Request.created_at)
-
-from services.documents import file_models  # noqa: E402, F401  (same metadata)
