@@ -1,6 +1,7 @@
 """What a file is: its type recognised by its content, a name safe to give back, an
-object read once (size, SHA-256, type) or discarded; and the problems these checks
-answer. Pure, but for the storage reads."""
+object read once (size, SHA-256, type) or discarded; the problems these checks answer;
+and the checks of what RPC callers send (UUIDs, filters). Pure but for the storage
+reads and deletes."""
 
 from __future__ import annotations
 
@@ -78,7 +79,6 @@ def clean_filename(name: Any, content_type: str | None = None) -> str:
     return f"{stem}.{ext}" if ext else stem
 
 
-
 # -- problems ------------------------------------------------------------------------------
 
 def unsupported_type() -> ServiceError:
@@ -96,7 +96,6 @@ def too_large(max_bytes: int) -> ServiceError:
 def unavailable() -> NotFound:
     return NotFound("This file is not available right now; try again later.",
                     code="document_unavailable")
-
 
 
 # -- reading an object ------------------------------------------------------------------------
@@ -132,7 +131,6 @@ def discard_object(storage: Storage, bucket: str, key: str) -> None:
         storage.delete(bucket, key)
     except Exception:  # the quarantine sweeper removes it later
         log.warning("object_delete_failed", bucket=bucket, exc_info=True)
-
 
 
 # -- what RPC callers send ---------------------------------------------------------------

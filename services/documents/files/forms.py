@@ -55,7 +55,6 @@ def form_not_found() -> NotFound:
     return NotFound("No such form.", code="form_not_found")
 
 
-
 # -- forms -------------------------------------------------------------------------------------
 
 def form_view(form: Form) -> dict[str, Any]:
@@ -277,4 +276,3 @@ def authorize_form_download(session: DbSession, storage: Storage,
         raise unavailable()
     return {"bucket": FORMS, "key": row.storage_key, "content_type": row.content_type,
             "filename": f"{row.id}.pdf", "size": row.size, "sha256": row.sha256}
-

@@ -22,9 +22,8 @@ def upload_not_found() -> NotFound:
                     code="upload_not_found")
 
 
-
 def copy_out(storage: Storage, src_key: str, dst_bucket: str, dst_key: str,
-              content_type: str, metadata: dict[str, str]) -> None:
+             content_type: str, metadata: dict[str, str]) -> None:
     """Server-side copy from quarantine to another bucket, with the recognised content
     type; 404 `upload_not_found` if the object is gone."""
     try:
@@ -40,7 +39,6 @@ def copy_out(storage: Storage, src_key: str, dst_bucket: str, dst_key: str,
         raise
 
 
-
 def sweep_quarantine(storage: Storage, max_age: dt.timedelta) -> int:
     """Delete quarantine objects older than `max_age` (an upload whose gateway died
     between storing it and calling documents)."""
@@ -54,5 +52,3 @@ def sweep_quarantine(storage: Storage, max_age: dt.timedelta) -> int:
                 discard_object(storage, QUARANTINE, item["Key"])
                 swept += 1
     return swept
-
-

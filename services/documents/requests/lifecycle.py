@@ -19,13 +19,16 @@ request enters its type's starting state through `enter`.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from services.contracts.requests import FINAL_STATUSES as FINAL
 from services.contracts.requests import STATUSES
 from services.documents.requests.models import HistoryEntry, Request
-from services.kit.context import CallContext
-from services.kit.db import UnitOfWork
 from services.kit.errors import Conflict, FieldError, ValidationFailed
+
+if TYPE_CHECKING:
+    from services.kit.context import CallContext
+    from services.kit.db import UnitOfWork
 
 MEMBER, STAFF = "member", "staff"
 

@@ -18,7 +18,6 @@ class RequestType:
     params: type[Schema]             # the registry's own types; NoParams for an owner's
     start: str = "submitted"         # draft | submitted
     automatic: bool = False          # completes without a human
-    result: str | None = "pdf"       # pdf | json | None (the registry's own types)
     needs_attachment: bool = False   # a supporting document before submission
     owner: str | None = None         # the service owning it, for types plugged in by RPC
 
@@ -29,8 +28,8 @@ TYPES: dict[str, RequestType] = {t.name: t for t in (
     RequestType("annual_tax_statement", YearParams, automatic=True),
     RequestType("affiliation_certificate", NoParams, automatic=True),
     # supporting documents are uploaded with the request's id once it exists
-    RequestType("data_correction", CorrectionParams, result=None),
-    RequestType("data_access", NoParams, automatic=True, result="json"),
+    RequestType("data_correction", CorrectionParams),
+    RequestType("data_access", NoParams, automatic=True),
 )}
 
 
@@ -44,7 +43,7 @@ def external_types(spec: str) -> dict[str, RequestType]:
         if start not in ("draft", "submitted") or not name or not service:
             raise ValueError(f"bad external request type: {item!r}")
         kinds[name] = RequestType(name, NoParams, start=start, automatic="auto" in flags,
-                                  result=None, owner=service)
+                                  owner=service)
     return kinds
 
 
