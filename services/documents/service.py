@@ -74,7 +74,8 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
         members.erase_copy(session, member_id)
 
     @property
-    def kinds(self) -> dict[str, types.RequestType]:
+    def known_types(self) -> dict[str, types.RequestType]:
+        """The registry's own request types and the configured ones."""
         return types.known_types(self.settings.DOCUMENTS_EXTERNAL_TYPES)
 
     def hooks(self, sources: ResultSources | None = None) -> HookSet:
@@ -84,7 +85,7 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
     @rpc
     def create_request(self, member_id: str, type: str, params: dict | None = None) -> dict:
         with self.db.transaction() as tx:
-            return registry.view(registry.create(tx, member_id, type, params, self.kinds,
+            return registry.view(registry.create(tx, member_id, type, params, self.known_types,
                                                  self.hooks()))
 
     @rpc
@@ -104,12 +105,12 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
     def update_request(self, member_id: str, request_id: str, params: dict) -> dict:
         with self.db.transaction() as tx:
             return registry.view(registry.update_draft(tx, member_id, request_id, params,
-                                                       self.kinds, self.hooks()))
+                                                       self.known_types, self.hooks()))
 
     @rpc
     def submit_request(self, member_id: str, request_id: str) -> dict:
         with self.db.transaction() as tx:
-            return registry.view(registry.submit(tx, member_id, request_id, self.kinds,
+            return registry.view(registry.submit(tx, member_id, request_id, self.known_types,
                                                  self.hooks()))
 
     @rpc
@@ -134,7 +135,7 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
     # -- the catalogue of request types --------------------------------------------------
     @rpc
     def request_types(self) -> list:
-        return catalogue.request_types(self.kinds, self.hooks(), self.owner_schemas)
+        return catalogue.request_types(self.known_types, self.hooks(), self.owner_schemas)
 
     # -- agents and internal systems --------------------------------------------------------
     @rpc
@@ -170,7 +171,7 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
     @timer(interval=1.0)
     def process_automatic(self) -> None:
         """Requests that need no human (requests.worker), whichever instance runs."""
-        worker.process_batch(self.db, self.kinds, self.hooks(self._result_sources()),
+        worker.process_batch(self.db, self.known_types, self.hooks(self._result_sources()),
                              self.settings.DOCUMENTS_WORKER_BATCH)
 
     def _result_sources(self) -> ResultSources:

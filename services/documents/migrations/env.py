@@ -1,4 +1,4 @@
-from services.documents.tables import metadata
+from services.documents.models import Base
 from services.kit.migrate import run_env
 
-run_env(metadata)
+run_env(Base.metadata)
