@@ -18,12 +18,7 @@ PACKAGES = ("services.auth", "services.benefits", "services.documents",
             "services.notifications", "services.pension", "services.kit",
             "services.contracts", "gateway", "deploy")
 # circles being taken apart elsewhere, each with its reason (pruned when they are gone)
-KNOWN_CIRCLES = {
-    frozenset({"services.documents.files", "services.documents.registry"}):
-        "files and requests are being put side by side, one way (issue 12)",
-    frozenset({"services.documents.file_models", "services.documents.models"}):
-        "one declarative base per service (issue 12)",
-}
+KNOWN_CIRCLES: dict[frozenset[str], str] = {}
 
 
 def test_import_layers_hold():

@@ -7,7 +7,8 @@ import re
 
 from services.auth import schemas as auth_schemas
 from services.contracts import members, periods, requests, verification
-from services.documents import files, lifecycle, registry
+from services.documents.files import forms, uploads
+from services.documents.requests import lifecycle, types
 from services.kit import pdf
 from services.kit import periods as kit_periods
 
@@ -15,12 +16,12 @@ from services.kit import periods as kit_periods
 def test_documents_speaks_the_contracts_words():
     assert lifecycle.STATUSES is requests.STATUSES
     assert lifecycle.FINAL is requests.FINAL_STATUSES
-    assert files.CATEGORIES is requests.DOCUMENT_CATEGORIES
-    assert files.FUNDS is members.FUNDS is auth_schemas.FUNDS
+    assert uploads.CATEGORIES is requests.DOCUMENT_CATEGORIES
+    assert forms.FUNDS is members.FUNDS is auth_schemas.FUNDS
 
 
 def test_the_built_in_request_types_are_the_registrys_own():
-    own = {name: kind for name, kind in registry.TYPES.items() if kind.service is None}
+    own = {name: kind for name, kind in types.TYPES.items() if kind.owner is None}
     assert [t.name for t in requests.BUILT_IN_REQUEST_TYPES] == list(own)
     for entry in requests.BUILT_IN_REQUEST_TYPES:
         kind = own[entry.name]
