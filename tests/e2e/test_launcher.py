@@ -79,7 +79,7 @@ def test_ctrl_c_while_starting_stops_every_process(launch):
     # services are starting: the launcher has children of its own beside itself
     wait_for(lambda: len(marked_processes(marker)) >= 4, 240, "no service was started")
     launcher.send_signal(signal.SIGINT)
-    out, _ = launcher.communicate(timeout=120)
+    out, _ = launcher.communicate(timeout=300)
     assert "stopped." in out, out
     wait_for(lambda: not marked_processes(marker), 10,
              f"processes left behind: {marked_processes(marker)}")
