@@ -65,6 +65,13 @@ DEMO_PEOPLE: list[dict[str, Any]] = [
 
 DEMO_AGENT = {"username": "agent", "display_name": "Demo Agent", "roles": ["agent"],
               "password": "Harbour-Desk-2026"}
+DEMO_SUPERVISOR = {"username": "supervisor", "display_name": "Demo Supervisor",
+                   "roles": ["supervisor"], "password": "Lighthouse-Desk-2026"}
+# both demo staff accounts are enrolled with this documented TOTP secret (any
+# authenticator app, or `python -c "import pyotp; print(pyotp.TOTP('JBSWY3DPEHPK3PXP').now())"`);
+# auth accepts it only with AUTH_DEVELOPMENT_FACTOR on, as `make run` sets
+DEMO_OTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105
+DEMO_STAFF = (DEMO_AGENT, DEMO_SUPERVISOR)
 
 
 def _find(proxy: Any, number: str) -> dict[str, Any] | None:
@@ -96,13 +103,19 @@ def seed(amqp_uri: str) -> dict[str, str]:
         _demo_forms(proxy)
         _demo_requests(proxy, ids["123456-03091985"])
         _demo_careers(proxy, ids)
+        _demo_staff(proxy)
+    return ids
+
+
+def _demo_staff(proxy: Any) -> None:
+    for account in DEMO_STAFF:
         try:
-            proxy.auth.delete_agent(DEMO_AGENT["username"])
+            proxy.auth.delete_agent(account["username"])
         except Exception as exc:
             if "agent_not_found" not in str(exc):
                 raise
-        proxy.auth.create_agent(**DEMO_AGENT)
-    return ids
+        proxy.auth.create_agent(**account)
+        proxy.auth.enrol_development_factor(account["username"])
 
 
 MARIE_ALERTS = [
@@ -318,5 +331,8 @@ def print_logins() -> None:
     for person in DEMO_PEOPLE:
         name = f"{person['member']['first_name']} {person['member']['last_name']}"
         print(f"  {person['login']:<18} {person['password']:<10} {name}: {person['state']}")
-    print(f"agent (POST /api/v1/agent/login): {DEMO_AGENT['username']} / "
-          f"{DEMO_AGENT['password']}")
+    print("staff (POST /api/v1/agent/login with username, password and otp, the current "
+          f"code of the development TOTP secret {DEMO_OTP_SECRET}):")
+    for account in DEMO_STAFF:
+        print(f"  {account['username']:<18} {account['password']:<22} "
+              f"roles: {', '.join(account['roles'])}")

@@ -49,6 +49,13 @@ def dev_keys(var: Path) -> dict[str, str]:
     if not signing.exists():
         generate_key_file(signing)
         print(f"made a development signing key: {signing}", flush=True)
+    from services.auth.factor import generate_key_file as generate_factor_key
+
+    factor_key = keys / "auth-factor.key"
+    if not factor_key.exists():
+        generate_factor_key(factor_key)
+        print(f"made a development key for agents' second factors: {factor_key}",
+              flush=True)
     from services.benefits.secrets_box import generate_key_file as generate_secret_file
 
     card = keys / "benefits-card-ed25519.pem"
@@ -70,7 +77,8 @@ def dev_keys(var: Path) -> dict[str, str]:
         development_google_config(wallet / "google")
         print(f"made development wallet keys (self-signed pass certificate, service-account "
               f"key): {wallet}", flush=True)
-    return {"AUTH_SIGNING_KEY_FILE": str(signing), "BENEFITS_CARD_KEY_FILE": str(card),
+    return {"AUTH_SIGNING_KEY_FILE": str(signing), "AUTH_FACTOR_KEY_FILE": str(factor_key),
+            "BENEFITS_CARD_KEY_FILE": str(card),
             "BENEFITS_SECRET_KEY_FILE": str(secret),
             "BENEFITS_WALLET_DIR": str(keys / "wallet")}
 
@@ -133,6 +141,8 @@ class Suite:
             env.setdefault(name, value)
         address = env.setdefault("WEB_SERVER_ADDRESS", "127.0.0.1:8000")
         env.setdefault("GATEWAY_COOKIE_SECURE", "false")  # local http; production keeps true
+        # the demo agent's documented TOTP secret; production leaves it off (refused)
+        env.setdefault("AUTH_DEVELOPMENT_FACTOR", "true")
         env.setdefault("DOCUMENTS_EXTERNAL_TYPES", PENSION_REQUEST_TYPES)
         env.setdefault("S3_ENDPOINT_URL", "http://127.0.0.1:5055")
         env.setdefault("S3_ACCESS_KEY_ID", "memberspace-dev")  # moto accepts any key

@@ -34,6 +34,7 @@ MEMBER = "member"
 AGENT = "agent"
 
 JSON_BODY_LIMIT = 64 * 1024
+STAFF_PREFIX = "/api/v1/agent/"
 
 
 @dataclass(eq=False)
@@ -65,7 +66,18 @@ class Route:
     idempotency_header: bool = False  # handled by the route itself
     # other media types the success answer may take (e.g. "text/csv" on ?format=csv)
     other_content: tuple[str, ...] = ()
+    # agent routes: the role the agent needs (services.kit.roles; default `agent`)
+    role: str | None = None
     name: str = field(default="")
+
+    @property
+    def staff(self) -> bool:
+        """The fund's staff's routes: only on gateways with GATEWAY_STAFF_ROUTES on."""
+        return self.access == AGENT or self.path.startswith(STAFF_PREFIX)
+
+    @property
+    def required_role(self) -> str | None:
+        return (self.role or "agent") if self.access == AGENT else None
 
 
 ROUTES: list[Route] = []
@@ -105,7 +117,11 @@ class Call:
 
 
 class Router:
-    def __init__(self, routes: list[Route]):
+    """Matches requests to routes; a gateway without staff routes has none of them, so
+    they answer 404 `not_found` like any unknown address."""
+
+    def __init__(self, routes: list[Route], staff: bool = True):
+        routes = [r for r in routes if staff or not r.staff]
         self.routes = routes
         self.map = Map(
             [Rule(r.path, methods=[r.method], endpoint=r) for r in routes],

@@ -51,6 +51,8 @@ def _operation(route: Route) -> dict[str, Any]:
         problems.append((429, "too_many_requests"))
     if route.access in (MEMBER, AGENT):
         problems += [(401, "session_ended"), (403, "wrong_audience"), (403, "csrf_invalid")]
+    if route.access == AGENT:
+        problems.append((403, "role_required"))
     if route.access == MEMBER and not route.allowed_without_email:
         problems.append((403, "email_not_validated"))
     if route.access == MEMBER:
@@ -79,6 +81,10 @@ def _operation(route: Route) -> dict[str, Any]:
         "responses": responses,
         "parameters": [*params, REQUEST_ID_PARAMETER],
     }
+    if route.required_role:
+        operation["x-required-role"] = route.required_role
+        operation["description"] = (f"Staff only: needs the `{route.required_role}` role "
+                                     "(a supervisor has every agent's role).")
     if route.idempotent or route.idempotency_header:
         operation["parameters"].append({
             "name": "Idempotency-Key", "in": "header", "required": False,
@@ -96,16 +102,18 @@ def _operation(route: Route) -> dict[str, Any]:
     return operation
 
 
-def openapi_document(request_types: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def openapi_document(request_types: list[dict[str, Any]] | None = None,
+                     staff: bool = True) -> dict[str, Any]:
     """The whole document; `POST /api/v1/requests` as one of `request_types` (the
-    catalogue's entries, gateway.catalogue; the registry's built-in types by default)."""
+    catalogue's entries, gateway.catalogue; the registry's built-in types by default);
+    without the staff's routes when `staff` is off (GATEWAY_STAFF_ROUTES)."""
     if request_types is None:
         from gateway.catalogue import built_in_entries
 
         request_types = built_in_entries()
-    key = json.dumps(request_types, sort_keys=True, default=str)
+    key = json.dumps([request_types, staff], sort_keys=True, default=str)
     if _last_document[0] != key:
-        document = copy.deepcopy(_route_document())
+        document = copy.deepcopy(_route_document(staff))
         with_request_types(document, request_types)
         _last_document[:] = [key, document]
     return _last_document[1]
@@ -164,7 +172,8 @@ def _rebased(schema: Any, base: str) -> Any:
 
 
 @functools.cache
-def _route_document() -> dict[str, Any]:
+def _route_document(staff: bool = True) -> dict[str, Any]:
+    """The routes' document; without the staff's routes for a gateway that has them off."""
     spec = APISpec(
         title="Member Space API",
         version=API_VERSION,
@@ -186,6 +195,8 @@ def _route_document() -> dict[str, Any]:
                                       "the X-CSRF-Token header."})
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
+        if route.staff and not staff:
+            continue
         path, _ = _openapi_path(route.path)
         paths.setdefault(path, {})[route.method.lower()] = _operation(route)
     for path, operations in paths.items():

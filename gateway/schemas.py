@@ -61,6 +61,12 @@ class RefreshRequest(Schema):
 class AgentLoginRequest(Schema):
     username = fields.String(required=True, validate=validate.Length(1, 64))
     password = fields.String(required=True, validate=validate.Length(1, 256))
+    otp = fields.String(
+        load_default=None, validate=validate.Length(max=32),
+        metadata={"description": "The current 6-digit code of the agent's authenticator, "
+                                 "or one unused recovery code (`xxxxx-xxxxx`). Missing or "
+                                 "wrong: the same `invalid_credentials` as a wrong "
+                                 "password."})
 
 
 class Agent(Schema):
@@ -68,13 +74,20 @@ class Agent(Schema):
     username = fields.String()
     display_name = fields.String()
     roles = fields.List(fields.String())
+    active = fields.Boolean()
+    factor_enrolled = fields.Boolean()
+    last_login_at = fields.String(allow_none=True)
 
 
 class AgentLoginAnswer(Schema):
+    session_id = fields.String()
     access_token = fields.String()
     refresh_token = fields.String()
     token_type = fields.String()
     expires_in = fields.Integer()
+    refresh_expires_in = fields.Integer(
+        metadata={"description": "Seconds left of the session's 8 hours; it also ends "
+                                 "after 30 minutes without a refresh."})
     agent = fields.Nested(Agent)
 
 

@@ -22,6 +22,7 @@ from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Request
 
 from gateway.problems import ApiError
+from services.kit.roles import has_role
 
 ISSUER = "memberspace-auth"
 MEMBER_AUDIENCE = "member"
@@ -200,3 +201,11 @@ def enforce_account_state(principal: Principal, allowed_before_password_change: 
         raise ApiError(403, "email_not_validated",
                        "Register and validate your e-mail address to use your personal "
                        "space.")
+
+
+def enforce_role(principal: Principal, role: str | None) -> None:
+    """Agent routes: the agent's token must carry the route's role (a supervisor has
+    every agent's role too)."""
+    if role is not None and not has_role(principal.roles, role):
+        raise ApiError(403, "role_required", f"This route needs the {role!r} role.",
+                       role=role)

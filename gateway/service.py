@@ -31,11 +31,12 @@ from gateway.idempotency import SharedState
 from gateway.limits import client_ip, parse_networks
 from gateway.revocation import RevocationView
 from gateway.routes.documents import DocumentsUploadSettings
-from gateway.security import TokenKeys, authenticate, enforce_account_state
+from gateway.security import TokenKeys, authenticate, enforce_account_state, enforce_role
 from gateway.web import http
 from services.kit.config import BaseSettings, Flag, Settings, Url
 from services.kit.context import (
     ACTOR_ID,
+    ACTOR_ROLES,
     ACTOR_TYPE,
     CORRELATION_ID,
     SESSION_ID,
@@ -98,6 +99,9 @@ class GatewaySettings(BaseSettings, StorageSettings, DocumentsUploadSettings):
         load_default=lambda: parse_networks("127.0.0.0/8,::1/128"))
     GATEWAY_WEB_APP_URL = Url(("http", "https"), load_default="http://127.0.0.1:8000/")
     GATEWAY_MOBILE_REDIRECT_URL = fields.String(load_default="memberspace://mconnect")
+    # the fund's staff's routes (/api/v1/agent/...): off on the public gateway, on on
+    # the internal one (docs/security.md)
+    GATEWAY_STAFF_ROUTES = Flag(load_default=True)
 
 
 class WorkerContext(DependencyProvider):
@@ -105,7 +109,7 @@ class WorkerContext(DependencyProvider):
         return worker_ctx
 
 
-ROUTER = Router(ROUTES)
+ROUTERS = {True: Router(ROUTES, staff=True), False: Router(ROUTES, staff=False)}
 
 
 class GatewayService:
@@ -170,7 +174,7 @@ class GatewayService:
         return response
 
     def handle(self, request: Request, request_id: str) -> Response:
-        route, params = ROUTER.match(request)
+        route, params = ROUTERS[self.settings.GATEWAY_STAFF_ROUTES].match(request)
         call = Call(request, self, self.worker, request_id, params,
                     client_ip=client_ip(request, self.settings.GATEWAY_TRUSTED_PROXIES))
         if route.rate_limit:
@@ -196,7 +200,11 @@ class GatewayService:
             enforce_account_state(principal, route.allowed_before_password_change,
                                   route.allowed_without_email,
                                   self.revocations.email_validated.get(principal.member_id))
+        else:
+            enforce_role(principal, route.required_role)
         call.principal = principal
         data = self.worker.data  # what nameko copies into the headers of every call
         data[ACTOR_TYPE], data[ACTOR_ID] = route.access, principal.member_id
         data[SESSION_ID] = principal.session_id
+        if principal.roles:  # services check an agent's role again per method
+            data[ACTOR_ROLES] = ",".join(principal.roles)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,36 @@ class Api:
                       json={"identifier": identifier, "password": password, "client": client})
         assert r.status_code == 200, r.text
         return r.json()
+
+    def agent_login(self, username: str = "agent", password: str = "Harbour-Desk-2026",
+                    secret: str | None = None) -> dict[str, Any]:
+        """An agent's session (the demo agent's by default), with a fresh TOTP code."""
+        r = self.post("/api/v1/agent/login",
+                      json={"username": username, "password": password,
+                            "otp": totp_code(secret or DEMO_OTP_SECRET)})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+# the demo staff accounts (deploy/demo.py), enrolled with the development secret
+DEMO_OTP_SECRET = "JBSWY3DPEHPK3PXP"
+SUPERVISOR_LOGIN = {"username": "supervisor", "password": "Lighthouse-Desk-2026"}
+_used_steps: dict[str, int] = {}
+
+
+def totp_code(secret: str) -> str:
+    """A code auth has not seen yet: auth refuses a code of a step already used, and
+    accepts one step of drift, so this gives the current step's code, else the next
+    one's, else waits for the next step."""
+    import pyotp
+
+    while True:
+        now = int(time.time()) // 30
+        step = max(now, _used_steps.get(secret, -1) + 1)
+        if step <= now + 1:
+            _used_steps[secret] = step
+            return pyotp.TOTP(secret).generate_otp(step)
+        time.sleep(30 - time.time() % 30 + 0.1)
 
 
 def assert_problem(response: requests.Response, status: int, code: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from gateway.routes import (  # noqa: F401
     notifications,
     pension,
     requests,
+    staff,
     system,
     wallet,
 )

@@ -63,4 +63,5 @@ def openapi(call: Call) -> Any:
 
     CATALOGUE.refresh_if_due(lambda: call.services.documents.request_types(
         _timeout=CATALOGUE.ask_timeout))
-    return json_response(openapi_document(CATALOGUE.entries()))
+    return json_response(openapi_document(CATALOGUE.entries(),
+                                          call.settings.GATEWAY_STAFF_ROUTES))

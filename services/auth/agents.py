@@ -1,30 +1,32 @@
-"""The fund's staff: accounts with roles, their own password policy, agent tokens."""
+"""The fund's staff: accounts with roles and their own password policy, kept by
+supervisors (create, disable, enable, reset a second factor). Logging in is
+`agent_login`; the factor itself is `factor`."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import re
 import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session as DbSession
 
 from services.auth import sessions
 from services.auth.hashing import PasswordHashing
-from services.auth.models import Agent
+from services.auth.models import Agent, AgentEnrolment, AgentRecoveryCode
 from services.auth.passwords import AGENT_POLICY, PersonalFacts, check_password
 from services.kit.db import UnitOfWork
-from services.kit.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
+from services.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
+from services.kit.roles import ROLES
 
-ROLES = ("agent", "supervisor")
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,63}$")
 
 
 def agent_view(agent: Agent) -> dict[str, Any]:
     return {"agent_id": agent.id, "username": agent.username,
             "display_name": agent.display_name, "roles": list(agent.roles),
-            "active": agent.active}
+            "active": agent.active, "factor_enrolled": agent.otp_secret is not None,
+            "last_login_at": sessions.iso(agent.last_login_at)}
 
 
 def _validate(username: Any, display_name: Any, roles: Any, password: Any) -> list[dict]:
@@ -58,7 +60,9 @@ def create_agent(tx: UnitOfWork, hashing: PasswordHashing, username: Any, displa
     agent = Agent(id=str(uuid.uuid4()), username=username, display_name=display_name,
                   roles=list(dict.fromkeys(roles)), password_hash=hashing.hash(password))
     tx.session.add(agent)
-    tx.audit("agent.created", member_id=None, details={"username": username})
+    tx.session.flush()
+    tx.audit("agent.created", member_id=None,
+             details={"agent_id": agent.id, "username": username, "roles": agent.roles})
     return agent
 
 
@@ -72,33 +76,51 @@ def delete_agent(tx: UnitOfWork, username: str) -> None:
     tx.audit("agent.deleted", member_id=None, details={"username": username})
 
 
-def _lock_key(username: str) -> str:
-    return "a:" + hashlib.sha256(username.lower().encode()).hexdigest()[:32]
+def get_agent(session: DbSession, agent_id: Any, lock: bool = False) -> Agent:
+    try:
+        key = str(uuid.UUID(str(agent_id)))
+    except ValueError:
+        key = None
+    query = sa.select(Agent).where(Agent.id == key)
+    agent = session.scalar(query.with_for_update() if lock else query) if key else None
+    if agent is None:
+        raise NotFound("No such agent.", code="agent_not_found")
+    return agent
 
 
-def login(tx: UnitOfWork, hashing: PasswordHashing, tokens: sessions.TokenSettings,
-          lockout: sessions.LockoutPolicy, username: Any,
-          password: Any) -> dict[str, Any] | None:
-    if not isinstance(username, str) or not isinstance(password, str) or len(username) > 64:
-        username, password = "", ""
-    keys = [_lock_key(username)]
-    until = sessions.locked_until(tx.session, keys)
-    if until:
-        raise sessions.locked_error(until)
-    agent = tx.session.scalar(sa.select(Agent).where(Agent.username == username.lower()))
-    ok = hashing.verify(agent.password_hash if agent else None, password)
-    if ok and agent is not None and agent.active:
-        sessions.clear_failures(tx, keys)
-        sess = sessions.open_session(tx, tokens, client="desk", method="password",
-                                     agent_id=agent.id)
-        agent.last_login_at = sessions.now()
-        tx.audit("agent.logged_in", member_id=None, details={"username": agent.username})
-        return {**sessions.issue_tokens(tx, tokens, sess, sessions.agent_claims(tx.session,
-                                                                                agent.id)),
-                "agent": agent_view(agent)}
-    locked = sessions.record_failure(tx, keys, lockout)
-    tx.refuse_after_commit(
-        sessions.locked_error(sessions.now() + dt.timedelta(seconds=lockout.seconds))
-        if locked else
-        Unauthorized("The username or the password is incorrect.", code="invalid_credentials"))
-    return None
+def list_agents(session: DbSession) -> dict[str, Any]:
+    rows = session.scalars(sa.select(Agent).order_by(Agent.username)).all()
+    return {"items": [agent_view(a) for a in rows]}
+
+
+def set_active(tx: UnitOfWork, agent_id: Any, active: bool) -> Agent:
+    """Disable (every session ends at once) or enable an agent's account; a supervisor
+    does not disable their own."""
+    agent = get_agent(tx.session, agent_id, lock=True)
+    if not active and tx.context.actor_type == "agent" and tx.context.actor_id == agent.id:
+        raise Conflict("You cannot disable your own account.", code="own_account")
+    if agent.active != active:
+        agent.active = active
+        if not active:
+            sessions.end_agent_sessions(tx, agent.id, "agent_disabled")
+        tx.audit("agent.enabled" if active else "agent.disabled", member_id=None,
+                 details={"agent_id": agent.id, "username": agent.username})
+    return agent
+
+
+def clear_factor(tx: UnitOfWork, agent: Agent) -> None:
+    agent.otp_secret, agent.otp_enabled_at, agent.otp_last_step = None, None, None
+    tx.session.execute(sa.delete(AgentRecoveryCode).where(
+        AgentRecoveryCode.agent_id == agent.id))
+    tx.session.execute(sa.delete(AgentEnrolment).where(AgentEnrolment.agent_id == agent.id))
+
+
+def reset_factor(tx: UnitOfWork, agent_id: Any) -> Agent:
+    """A lost device: the factor and recovery codes go, the agent's sessions end, and
+    the next password login asks for a new enrolment."""
+    agent = get_agent(tx.session, agent_id, lock=True)
+    clear_factor(tx, agent)
+    sessions.end_agent_sessions(tx, agent.id, "factor_reset")
+    tx.audit("agent.factor_reset", member_id=None,
+             details={"agent_id": agent.id, "username": agent.username})
+    return agent

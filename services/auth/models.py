@@ -76,6 +76,37 @@ class Agent(Base):
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # the second factor: a TOTP secret sealed under auth's factor key, and the last
+    # time step accepted (a code is refused at or before it: no reuse in its window)
+    otp_secret: Mapped[str | None] = mapped_column(sa.String(300))
+    otp_enabled_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    otp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class AgentRecoveryCode(Base):
+    """One of an agent's single-use recovery codes, stored as a digest."""
+
+    __tablename__ = "agent_recovery_codes"
+
+    code_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(
+        sa.Uuid(as_uuid=False), sa.ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class AgentEnrolment(Base):
+    """A factor being set up: the token a password login gave, then the pending secret
+    and recovery codes until a first code confirms them."""
+
+    __tablename__ = "agent_enrolments"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(
+        sa.Uuid(as_uuid=False), sa.ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
+    otp_secret: Mapped[str | None] = mapped_column(sa.String(300))
+    recovery_code_hashes: Mapped[list[str] | None] = mapped_column(ARRAY(sa.String(64)))
+    used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class Session(Base):
@@ -97,6 +128,7 @@ class Session(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     ended_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     end_reason: Mapped[str | None] = mapped_column(sa.String(30))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     @property
     def principal_id(self) -> str:

@@ -9,15 +9,17 @@ from marshmallow import fields, validate
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
-from services.auth import accounts, agents, mconnect_login, recovery, sessions
+from services.auth import accounts, agent_login, agents, mconnect_login, recovery, sessions
+from services.auth.factor import FactorBox
 from services.auth.hashing import Argon2Parameters, PasswordHashing
 from services.auth.mconnect import MConnectClient, MConnectConfig
 from services.auth.tokens import SigningKey
-from services.kit.config import BaseSettings, database_url_field
+from services.kit.config import BaseSettings, Flag, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
 from services.kit.health import HealthEntrypoints
 from services.kit.logging import get_logger
+from services.kit.roles import AGENT, SUPERVISOR, require_role
 from services.kit.rpc import ServiceRpc, rpc
 
 log = get_logger(__name__)
@@ -45,6 +47,14 @@ class AuthSettings(BaseSettings):
         load_default="http://127.0.0.1:8000/api/v1/auth/mconnect/callback")
     AUTH_MCONNECT_REGISTRATION_CLAIM = fields.String(load_default="registration_number")
     AUTH_MCONNECT_SCOPES = fields.String(load_default="openid profile")
+    # staff: agents' TOTP secrets are sealed under this key (not the signing key)
+    AUTH_FACTOR_KEY_FILE = fields.String(load_default="var/keys/auth-factor.key")
+    # `make run` only: accept the documented development secret of the demo agent
+    AUTH_DEVELOPMENT_FACTOR = Flag(load_default=False)
+    AUTH_AGENT_SESSION_TTL = fields.Integer(load_default=8 * 3600,
+                                            validate=validate.Range(900, 8 * 3600))
+    AUTH_AGENT_IDLE_TIMEOUT = fields.Integer(load_default=30 * 60,
+                                             validate=validate.Range(60, 30 * 60))
 
 
 class Credentials(DependencyProvider):
@@ -57,7 +67,11 @@ class Credentials(DependencyProvider):
             settings.AUTH_ARGON2_PARALLELISM))
         self.tokens = sessions.TokenSettings(
             SigningKey.from_pem_file(settings.AUTH_SIGNING_KEY_FILE),
-            settings.AUTH_ACCESS_TOKEN_TTL, settings.AUTH_REFRESH_TOKEN_TTL)
+            settings.AUTH_ACCESS_TOKEN_TTL, settings.AUTH_REFRESH_TOKEN_TTL,
+            settings.AUTH_AGENT_SESSION_TTL, settings.AUTH_AGENT_IDLE_TIMEOUT)
+        self.factor = agent_login.FactorSettings(
+            FactorBox.from_file(settings.AUTH_FACTOR_KEY_FILE),
+            settings.AUTH_DEVELOPMENT_FACTOR)
         self.lockout = sessions.LockoutPolicy(settings.AUTH_LOCKOUT_THRESHOLD,
                                               settings.AUTH_LOCKOUT_SECONDS)
         self.retention_days = settings.AUTH_CONNECTION_RETENTION_DAYS
@@ -105,6 +119,8 @@ class AuthService(HealthEntrypoints):
 
     @rpc
     def get_member(self, member_id: str) -> dict:
+        if self.context.actor_type == "agent":
+            require_role(self.context, AGENT)
         with self.db.member_read(member_id, "member.read") as session:
             return accounts.member_view(session, member_id)
 
@@ -222,24 +238,62 @@ class AuthService(HealthEntrypoints):
         with self.db.transaction() as tx:
             return mconnect_login.exchange_mobile_code(tx, self.credentials.tokens, code)
 
-    # -- agents -----------------------------------------------------------------------
+    # -- agents (staff: the role is checked again here, from the caller's context) --------
     @rpc
     def create_agent(self, username: str, display_name: str, roles: list,
                      password: str) -> dict:
+        require_role(self.context, SUPERVISOR)
         with self.db.transaction() as tx:
             return agents.agent_view(agents.create_agent(
                 tx, self.credentials.hashing, username, display_name, roles, password))
 
     @rpc
     def delete_agent(self, username: str) -> None:
+        require_role(self.context, SUPERVISOR)
         with self.db.transaction() as tx:
             agents.delete_agent(tx, username)
 
     @rpc
-    def agent_login(self, username: str, password: str) -> dict:
+    def list_agents(self) -> dict:
+        require_role(self.context, SUPERVISOR)
+        with self.db.read() as session:
+            return agents.list_agents(session)
+
+    @rpc
+    def set_agent_active(self, agent_id: str, active: bool) -> dict:
+        require_role(self.context, SUPERVISOR)
         with self.db.transaction() as tx:
-            return agents.login(tx, self.credentials.hashing, self.credentials.tokens,
-                                self.credentials.lockout, username, password)
+            return agents.agent_view(agents.set_active(tx, agent_id, bool(active)))
+
+    @rpc
+    def reset_agent_factor(self, agent_id: str) -> dict:
+        require_role(self.context, SUPERVISOR)
+        with self.db.transaction() as tx:
+            return agents.agent_view(agents.reset_factor(tx, agent_id))
+
+    @rpc
+    def enrol_development_factor(self, username: str) -> dict:
+        require_role(self.context, SUPERVISOR)
+        with self.db.transaction() as tx:
+            return agent_login.enrol_development_factor(tx, self.credentials.factor,
+                                                        username)
+
+    @rpc
+    def agent_login(self, username: str, password: str, otp: str | None = None) -> dict:
+        with self.db.transaction() as tx:
+            return agent_login.login(tx, self.credentials.hashing, self.credentials.tokens,
+                                     self.credentials.factor, username, password, otp)
+
+    @rpc
+    def agent_otp_enrol(self, enrolment_token: str) -> dict:
+        with self.db.transaction() as tx:
+            return agent_login.enrol(tx, self.credentials.factor, enrolment_token)
+
+    @rpc
+    def agent_otp_confirm(self, enrolment_token: str, otp: str) -> dict:
+        with self.db.transaction() as tx:
+            return agent_login.confirm(tx, self.credentials.tokens, self.credentials.factor,
+                                       enrolment_token, otp)
 
     # -- the gateway's view of sessions -------------------------------------------------
     @rpc

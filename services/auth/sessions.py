@@ -46,6 +46,9 @@ class TokenSettings:
     key: SigningKey
     access_ttl: int
     refresh_ttl: int
+    # agents: an absolute limit, and an idle one (no refresh for that long ends it)
+    agent_session_ttl: int = 8 * 3600
+    agent_idle_timeout: int = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,10 @@ def open_session(tx: UnitOfWork, tokens: TokenSettings, *, client: str, method: 
         raise ValidationFailed.of([{"field": "client", "code": "not_allowed",
                                     "detail": "Must be one of: web, mobile."}])
     at = now()
+    lifetime = tokens.agent_session_ttl if agent_id else tokens.refresh_ttl
     sess = Session(id=str(uuid.uuid4()), person_id=person.id if person else None,
                    agent_id=agent_id, client=client, method=method, created_at=at,
-                   expires_at=at + dt.timedelta(seconds=tokens.refresh_ttl))
+                   expires_at=at + dt.timedelta(seconds=lifetime), last_used_at=at)
     tx.session.add(sess)
     tx.session.flush()
     return sess
@@ -156,6 +160,10 @@ def refresh(tx: UnitOfWork, tokens: TokenSettings, refresh_token: Any,
     ).scalar_one()
     if sess.ended_at is not None or sess.expires_at <= now():
         raise session_ended()
+    if sess.agent_id and idle(sess, tokens):
+        end_sessions(tx, [sess], "idle")
+        tx.refuse_after_commit(session_ended())
+        return None
     if row.spent_at is not None:
         end_sessions(tx, [sess], "refresh_token_reused")
         tx.refuse_after_commit(Unauthorized(
@@ -166,13 +174,19 @@ def refresh(tx: UnitOfWork, tokens: TokenSettings, refresh_token: Any,
                                    or not secrets.compare_digest(digest(csrf_token),
                                                                  sess.csrf_hash)):
         raise Forbidden("The CSRF token does not match the session.", code="csrf_invalid")
-    row.spent_at = now()
+    row.spent_at = sess.last_used_at = now()
     if sess.person_id:
         person = tx.session.get(Person, sess.person_id)
         claims = member_claims(person, sess)
     else:
         claims = agent_claims(tx.session, sess.agent_id)
     return issue_tokens(tx, tokens, sess, claims)
+
+
+def idle(sess: Session, tokens: TokenSettings) -> bool:
+    """An agent session not refreshed within the idle timeout."""
+    last = sess.last_used_at or sess.created_at
+    return now() - last > dt.timedelta(seconds=tokens.agent_idle_timeout)
 
 
 def agent_claims(session: DbSession, agent_id: str) -> dict[str, Any]:
@@ -232,6 +246,9 @@ def logout(tx: UnitOfWork, session_id: str, principal_id: str) -> None:
     if sess is None or sess.principal_id != principal_id:
         raise session_ended()
     end_sessions(tx, [sess], "logout")
+    if sess.agent_id:
+        tx.audit("agent.logged_out", member_id=None,
+                 details={"agent_id": sess.agent_id, "session_id": sess.id})
 
 
 def active_session(session: DbSession, session_id: str | None, principal_id: str) -> Session:

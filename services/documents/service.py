@@ -26,6 +26,7 @@ from services.kit.directory import MemberCopyHandlers
 from services.kit.errors import NotFound
 from services.kit.health import HealthEntrypoints
 from services.kit.pdf import normalize_verification_code
+from services.kit.roles import AGENT, require_role
 from services.kit.rpc import AnyServiceRpc, ServiceRpc, rpc
 from services.kit.storage import StorageProvider, StorageSettings
 
@@ -141,15 +142,22 @@ class DocumentsService(HealthEntrypoints, MemberCopyHandlers, FileEntrypoints):
     @rpc
     def agent_queue(self, status: str | None = None, cursor: str | None = None,
                     limit: int = 20) -> dict:
+        require_role(self.context, AGENT)
         with self.db.transaction() as tx:
             page = registry.listing(tx.session, member_id=None, status=status, cursor=cursor,
                                     limit=limit, oldest_first=True)
             tx.audit("requests.queue_read", member_id=None, details={"count": len(
                 page["items"])})
+            # every member whose requests the page shows, audited as read
+            for member_id in dict.fromkeys(item["member_id"] for item in page["items"]):
+                tx.audit("requests.read_in_queue", member_id=member_id,
+                         details={"request_ids": [i["id"] for i in page["items"]
+                                                  if i["member_id"] == member_id]})
             return page
 
     @rpc
     def transition_request(self, request_id: str, to: str, note: str | None = None) -> dict:
+        require_role(self.context, AGENT)
         with self.db.transaction() as tx:
             return registry.view(registry.transition(tx, request_id, to, note))
 

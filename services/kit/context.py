@@ -22,6 +22,7 @@ log = structlog.get_logger(__name__)
 ACTOR_TYPE = "actor_type"  # member | agent | system
 ACTOR_ID = "actor_id"
 SESSION_ID = "session_id"
+ACTOR_ROLES = "actor_roles"  # an agent's roles, comma-separated (services.kit.roles)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class CallContext:
     actor_type: str
     actor_id: str | None
     session_id: str | None
+    roles: tuple[str, ...] = ()
 
     @property
     def actor(self) -> str:
@@ -42,7 +44,12 @@ def context_from_data(data: dict) -> CallContext:
         actor_type=data.get(ACTOR_TYPE) or "system",
         actor_id=data.get(ACTOR_ID),
         session_id=data.get(SESSION_ID),
+        roles=_roles(data.get(ACTOR_ROLES)),
     )
+
+
+def _roles(value: object) -> tuple[str, ...]:
+    return tuple(r for r in value.split(",") if r) if isinstance(value, str) else ()
 
 
 class RequestContext(DependencyProvider):

@@ -109,10 +109,7 @@ def test_mconnect_ignores_a_password_lock(api, suite, rpc, oidc_provider):
 
 @pytest.fixture
 def agent_token(api, suite):
-    r = api.post("/api/v1/agent/login",
-                 json={"username": "agent", "password": "Harbour-Desk-2026"})
-    assert r.status_code == 200, r.text
-    return r.json()["access_token"]
+    return api.agent_login()["access_token"]
 
 
 def test_agent_reads_a_member_and_it_is_audited(api, suite, rpc, agent_token, test_env):

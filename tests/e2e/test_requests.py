@@ -23,9 +23,7 @@ def member(api, suite, rpc):
 
 @pytest.fixture
 def agent(api, suite):
-    r = api.post("/api/v1/agent/login",
-                 json={"username": "agent", "password": "Harbour-Desk-2026"})
-    return r.json()["access_token"]
+    return api.agent_login()["access_token"]
 
 
 def wait_status(api, token, request_id, status, timeout=20.0):

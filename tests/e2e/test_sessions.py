@@ -223,10 +223,9 @@ def test_erasing_a_member_ends_their_sessions_at_once(api, suite, rpc):
 
 
 def test_agent_logout(api, suite):
-    r = api.post("/api/v1/agent/login",
-                 json={"username": "agent", "password": "Harbour-Desk-2026"})
-    token = r.json()["access_token"]
-    assert "csrf_token" not in r.json()
+    answer = api.agent_login()
+    token = answer["access_token"]
+    assert "csrf_token" not in answer
     assert api.post("/api/v1/agent/logout", token).status_code == 204
     wait_refused_agent = api.get("/api/v1/agent/members/00000000-0000-0000-0000-000000000000",
                                  token)
