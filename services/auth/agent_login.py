@@ -115,10 +115,10 @@ def login(tx: UnitOfWork, hashing: PasswordHashing, tokens: sessions.TokenSettin
             tx.refuse_after_commit(_enrolment_required(tx, agent))
             return None
         method = _second_factor(tx, settings, agent, otp)
-        if method is not None:
+        if method in ("otp", "recovery_code"):
             sessions.clear_failures(tx, [key])
             return _open(tx, tokens, agent, method)
-        reason = "second_factor"
+        reason = method or "second_factor"
     else:
         reason = ("unknown_username" if agent is None else
                   "password" if not password_ok else "disabled")
@@ -133,14 +133,17 @@ def login(tx: UnitOfWork, hashing: PasswordHashing, tokens: sessions.TokenSettin
 
 def _second_factor(tx: UnitOfWork, settings: FactorSettings, agent: Agent,
                    otp: Any) -> str | None:
+    """`otp` or `recovery_code` when the factor passes; `code_reused` or None when not."""
     secret = settings.box.open(agent.otp_secret or "")
     if secret is None or (secret == factor.DEVELOPMENT_SECRET
                           and not settings.allow_development_secret):
         return None
     if factor.is_code(otp):
-        step = factor.accepted_step(secret, otp, agent.otp_last_step)
+        step = factor.matching_step(secret, otp)
         if step is None:
             return None
+        if agent.otp_last_step is not None and step <= agent.otp_last_step:
+            return "code_reused"  # refused like a wrong code; the audit tells them apart
         agent.otp_last_step = step
         return "otp"
     if factor.is_recovery_code(otp):

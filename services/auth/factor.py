@@ -89,9 +89,8 @@ def is_code(value: object) -> bool:
     return isinstance(value, str) and bool(_CODE.match(value))
 
 
-def accepted_step(secret: str, code: object, last_step: int | None,
-                  at: dt.datetime | None = None) -> int | None:
-    """The time step `code` belongs to, if it is valid now and newer than `last_step`."""
+def matching_step(secret: str, code: object, at: dt.datetime | None = None) -> int | None:
+    """The time step (now, or one either side) whose code `code` is."""
     if not is_code(code):
         return None
     now = current_step(at)
@@ -100,6 +99,13 @@ def accepted_step(secret: str, code: object, last_step: int | None,
         # every candidate compared (constant time), not stopping at the first match
         if secrets.compare_digest(code_for(secret, step), code):  # type: ignore[arg-type]
             found = step
+    return found
+
+
+def accepted_step(secret: str, code: object, last_step: int | None,
+                  at: dt.datetime | None = None) -> int | None:
+    """The time step `code` belongs to, if it is valid now and newer than `last_step`."""
+    found = matching_step(secret, code, at)
     if found is None or (last_step is not None and found <= last_step):
         return None
     return found

@@ -130,7 +130,7 @@ def test_enrolment_then_login_with_a_code_each_used_once(api, suite, supervisor,
     url = test_env["AUTH_DATABASE_URL"]
     failures = audit_rows(url, "agent.login_failed", agent_id=agent["agent_id"])
     assert [f.details["reason"] for f in failures] == [
-        "password", "second_factor", "second_factor", "second_factor"]
+        "password", "second_factor", "code_reused", "second_factor"]
     assert all(PASSWORD not in str(f.details) for f in failures)
     assert len(audit_rows(url, "agent.logged_in", agent_id=agent["agent_id"])) == 3
     assert audit_rows(url, "agent.factor_enrolled", agent_id=agent["agent_id"])
