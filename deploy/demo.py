@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from nameko.standalone.rpc import ClusterRpcProxy
+from services.kit.client import RpcClient
 
 DEMO_PEOPLE: list[dict[str, Any]] = [
     {
@@ -86,7 +86,7 @@ def _find(proxy: Any, number: str) -> dict[str, Any] | None:
 def seed(amqp_uri: str) -> dict[str, str]:
     """Reset every demo person; returns login -> member_id."""
     ids: dict[str, str] = {}
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri, "serializer": "json"}, timeout=30) as proxy:
+    with RpcClient(amqp_uri, timeout=30) as proxy:  # as memberspace-seed
         for person in DEMO_PEOPLE:
             for sub in person["member"]["subscriptions"]:
                 existing = _find(proxy, sub["registration_number"])

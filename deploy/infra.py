@@ -81,17 +81,37 @@ def ensure(deps: list[Dependency] | None = None, wait: float = 60.0) -> None:
             time.sleep(0.5)
 
 
-def ensure_vhost(vhost: str, fresh: bool = False) -> None:
-    """Create a RabbitMQ virtual host (a test run's own), via rabbitmqctl."""
-    if vhost in ("", "/"):
-        return
+def _rabbitmqctl() -> str:
     ctl = shutil.which("rabbitmqctl")
     if ctl is None:
-        sys.exit("rabbitmqctl is needed to create the test virtual host "
-                 "(run on the RabbitMQ machine, or create it and set AMQP_URI)")
+        sys.exit("rabbitmqctl is needed to set up the broker's users and topology "
+                 "(run on the RabbitMQ machine as root, or apply deploy/broker/ yourself)")
+    return ctl
+
+
+def ensure_vhost(vhost: str, fresh: bool = False) -> None:
+    """A RabbitMQ virtual host (a test run's own) with the suite's users, permissions,
+    exchanges and queues (`deploy/broker/`), via rabbitmqctl under the admin identity."""
+    ctl = _rabbitmqctl()
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    if fresh:
+    if fresh and vhost not in ("", "/"):
         subprocess.run([ctl, "delete_vhost", vhost], check=False, **quiet)
-    subprocess.run([ctl, "add_vhost", vhost], check=False, **quiet)
-    subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-                   check=True, **quiet)
+    apply_broker_setup(vhost or "/")
+
+
+def apply_broker_setup(vhost: str) -> None:
+    """Users (fixed development passwords), permissions, topic permissions, exchanges,
+    queues and bindings for `vhost`, in one idempotent `rabbitmqctl import_definitions`
+    (the guest/admin identity is used here and nowhere else)."""
+    import json
+
+    from deploy.broker import IDENTITIES, definitions, dev_passwords
+
+    doc = definitions(vhost, IDENTITIES, dev_passwords())
+    # on standard input: the broker node (another OS user) reads a file path itself
+    done = subprocess.run([_rabbitmqctl(), "import_definitions", "--format", "json"],
+                          input=json.dumps(doc), capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        sys.exit(f"could not set up the broker for virtual host {vhost}: "
+                 f"{(done.stderr or done.stdout).strip()}")

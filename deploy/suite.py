@@ -155,13 +155,16 @@ class Suite:
         for service in DATABASE_SERVICES:
             upgrade(service, self.env.get(f"{service.upper()}_DATABASE_URL"))
 
-    def declare_queues(self) -> list[str]:
-        """Every event handler's queue, before any service publishes (as at deploy)."""
-        from services.kit.handlers import declare_queues
-        from services.kit.loader import load_service
+    @property
+    def amqp_uri(self) -> str:
+        """The broker and virtual host (whoever it names, each process logs in as its
+        own identity: `identity_uri`)."""
+        return self.env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 
-        amqp = self.env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
-        return declare_queues(amqp, [load_service(p) for p in SERVICES.values()])
+    def identity_uri(self, user: str) -> str:
+        from deploy.broker import identity_uri
+
+        return identity_uri(self.amqp_uri, user)
 
     def start_mail_sink(self) -> None:
         port = self.env.setdefault("NOTIFICATIONS_SMTP_PORT", "1025")
@@ -195,16 +198,19 @@ class Suite:
 
     def start(self, timeout: float = 60.0) -> None:
         """Start everything; whatever goes wrong on the way (Ctrl-C included) stops what
-        was started before the error goes on, so no process is left behind."""
+        was started before the error goes on, so no process is left behind. Each service
+        logs in to the broker as its own identity."""
+        from services.kit.identities import service_user
+
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
-            self.declare_queues()
             if self.env.get("MEMBERSPACE_MAIL_SINK", "true") != "false":
                 self.start_mail_sink()
             if self.env.get("MEMBERSPACE_LOCAL_S3", "true") != "false":
                 self.start_local_s3()
             for name, path in SERVICES.items():
-                self.processes[name] = spawn(["-m", "services.kit.runner", path], self.env,
+                env = {**self.env, "AMQP_URI": self.identity_uri(service_user(name))}
+                self.processes[name] = spawn(["-m", "services.kit.runner", path], env,
                                              self.log_dir / f"{name}.log")
             wait_for_http(self.gateway_url + "/health", self.processes, self.log_dir, timeout)
         except BaseException:
@@ -217,7 +223,15 @@ class Suite:
     def seed(self) -> None:
         from deploy.demo import seed
 
-        seed(self.env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+        seed(self.identity_uri("memberspace-seed"))
+
+
+def set_up_broker(suite: Suite) -> None:
+    """The users, permissions and topology of `deploy/broker/`, each time (idempotent)."""
+    from deploy.broker import vhost_of
+
+    print("setting up the broker's users and topology ...", flush=True)
+    infra.ensure_vhost(vhost_of(suite.amqp_uri))
 
 
 def _interrupt(signum: int, _frame: object) -> None:
@@ -229,6 +243,7 @@ def run() -> int:
     is stopped before it returns, whichever step failed or was interrupted."""
     infra.ensure()
     suite = Suite.configure(Path(os.environ.get("MEMBERSPACE_VAR_DIR") or ROOT / "var"))
+    set_up_broker(suite)
     print("migrating databases ...", flush=True)
     suite.migrate()
     signal.signal(signal.SIGTERM, _interrupt)  # as Ctrl-C: unwinds through the finally
@@ -272,7 +287,9 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "seed":
         infra.ensure()
-        Suite.configure(ROOT / "var").seed()
+        suite = Suite.configure(ROOT / "var")
+        set_up_broker(suite)
+        suite.seed()
         from deploy.demo import print_logins
 
         print_logins()

@@ -13,9 +13,10 @@ from typing import Any
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from nameko.standalone.rpc import ServiceRpcProxy
 
+from services.kit.client import RpcClient
 from services.kit.logging import get_logger
+from services.kit.rpc import broker_user
 
 log = get_logger(__name__)
 
@@ -41,14 +42,15 @@ class RevocationView(DependencyProvider):
         return self
 
     def _load(self) -> None:
-        config = {"AMQP_URI": self.container.config["AMQP_URI"], "serializer": "json"}
+        config = self.container.config
         attempts = 0
         # Twice: once at start, once after the broadcast queue surely consumes, so a
         # session ended while this gateway was starting is never missed.
         while attempts < 2:
             try:
-                with ServiceRpcProxy("auth", config, timeout=5) as auth:
-                    answer = auth.list_ended_sessions()
+                with RpcClient(config["AMQP_URI"], timeout=5, user_id=broker_user(config),
+                               identity=self.container.service_name) as client:
+                    answer = client.auth.list_ended_sessions()
             except Exception as exc:
                 log.warning("revocation_view_load_failed", error=type(exc).__name__)
                 eventlet.sleep(1.0)

@@ -101,10 +101,9 @@ def api(suite) -> Api:
 
 @pytest.fixture
 def rpc(test_env):
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.kit.client import RpcClient
 
-    with ClusterRpcProxy({"AMQP_URI": test_env["AMQP_URI"], "serializer": "json"},
-                         timeout=30) as proxy:
+    with RpcClient(test_env["AMQP_URI"], timeout=30) as proxy:
         yield proxy
 
 

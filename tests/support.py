@@ -28,9 +28,17 @@ def test_port(base: int) -> int:
 test_port.__test__ = False  # a helper, not a test, wherever a test module imports it
 
 
+def harness_uri(vhost: str, user: str = "memberspace-tests") -> str:
+    """An identity's URI on a test virtual host (fixed development passwords)."""
+    from deploy.broker import identity_uri
+
+    return identity_uri(f"amqp://127.0.0.1:5672/{vhost}", user)
+
+
 def suite_overrides(signing_key: Path) -> dict[str, str]:
     return {
-        "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{TEST_ENV['vhost']}",
+        # the test harness's broker identity (the suite's processes log in as their own)
+        "AMQP_URI": harness_uri(TEST_ENV["vhost"]),
         "AUTH_DATABASE_URL": f"{PG}/{TEST_NAME}_auth",
         "AUTH_SIGNING_KEY_FILE": str(signing_key),
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{TEST_ENV['port']}",

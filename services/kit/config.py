@@ -64,6 +64,9 @@ class BaseSettings(Schema):
         unknown = EXCLUDE
 
     AMQP_URI = Url(("amqp", "amqps"), load_default="amqp://guest:guest@127.0.0.1:5672/")
+    # the broker user RabbitMQ knows this process as, when it authenticates by
+    # certificate (otherwise the user of AMQP_URI): sent as user_id on every publish
+    AMQP_USER_ID = fields.String(load_default=None)
     LOG_LEVEL = fields.String(
         load_default="INFO",
         validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]),

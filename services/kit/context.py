@@ -4,6 +4,12 @@ nameko copies a worker's `context_data` into the headers of the RPC calls and ev
 it sends, and back into the next worker's `context_data`. The gateway puts the
 correlation id and the caller (actor and session) there once; every service reads
 them here and binds the correlation id to its log lines.
+
+Who is calling is the broker's word (the AMQP `user_id`, `CALLER`), not a header.
+The member or agent context in the headers is believed only from identities that
+relay it (the gateway, and suite services passing on a context they received:
+`services.kit.identities`); from anyone else the actor is `system:<broker user>`,
+and what it claimed is kept as `claimed_actor` for the audit.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ ACTOR_TYPE = "actor_type"  # member | agent | system
 ACTOR_ID = "actor_id"
 SESSION_ID = "session_id"
 ACTOR_ROLES = "actor_roles"  # an agent's roles, comma-separated (services.kit.roles)
+CALLER = "caller"  # the broker user that sent the call (set from user_id, never a header)
+CLAIMED_ACTOR = "claimed_actor"
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,8 @@ class CallContext:
     actor_id: str | None
     session_id: str | None
     roles: tuple[str, ...] = ()
+    caller: str | None = None
+    claimed_actor: str | None = None
 
     @property
     def actor(self) -> str:
@@ -45,11 +55,29 @@ def context_from_data(data: dict) -> CallContext:
         actor_id=data.get(ACTOR_ID),
         session_id=data.get(SESSION_ID),
         roles=_roles(data.get(ACTOR_ROLES)),
+        caller=data.get(CALLER),
+        claimed_actor=data.get(CLAIMED_ACTOR),
     )
 
 
 def _roles(value: object) -> tuple[str, ...]:
     return tuple(r for r in value.split(",") if r) if isinstance(value, str) else ()
+
+
+def trusted_context(headers: dict, caller: str | None) -> dict:
+    """The context a call runs with, given its headers and the broker user that sent
+    it: the claimed member/agent context only from an identity that relays one."""
+    from services.kit.identities import relays_context
+
+    if relays_context(caller):
+        return {**headers, CALLER: caller}
+    claimed = context_from_data(headers) if (headers.get(ACTOR_TYPE) or "system") != "system" \
+        or headers.get(ACTOR_ID) else None
+    data = {CORRELATION_ID: headers.get(CORRELATION_ID), CALLER: caller,
+            ACTOR_TYPE: "system", ACTOR_ID: caller or "unknown"}
+    if claimed is not None:
+        data[CLAIMED_ACTOR] = claimed.actor[:200]
+    return {k: v for k, v in data.items() if v is not None}
 
 
 class RequestContext(DependencyProvider):

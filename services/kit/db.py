@@ -105,7 +105,8 @@ def record_audit(session: Session, context: CallContext, action: str, *,
             session_id=context.session_id,
             member_id=member_id,
             action=action,
-            details=details or {},
+            details={**(details or {}), "claimed_actor": context.claimed_actor}
+            if context.claimed_actor else (details or {}),
             correlation_id=(context.correlation_id or "")[:100] or None,
         )
     )
@@ -195,7 +196,10 @@ class Database(DependencyProvider):
                                        pool_size=min(settings.MAX_WORKERS, 20),
                                        isolation_level="AUTOCOMMIT")
         self.read_sessionmaker = sessionmaker(self.read_engine, expire_on_commit=False)
-        self.relay = OutboxRelay(self.engine, settings.AMQP_URI)
+        from services.kit.rpc import broker_user
+
+        self.relay = OutboxRelay(self.engine, settings.AMQP_URI,
+                                 broker_user(self.container.config))
         self.audit_retention_days = settings.AUDIT_RETENTION_DAYS
         self.amqp_uri = settings.AMQP_URI
         # services with kit event handlers keep failed events to retry
@@ -233,7 +237,7 @@ class Database(DependencyProvider):
                 if sent:
                     log.info("outbox_swept", published=sent)
                 if self.retries_events:
-                    retried = retry_due(self.engine, self.amqp_uri)
+                    retried = retry_due(self.engine, self.container)
                     if retried:
                         log.info("failed_events_retried", count=retried)
                 if dt.datetime.now() - last_purge > dt.timedelta(hours=1):

@@ -11,8 +11,8 @@ from typing import Any
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from nameko.standalone.rpc import ServiceRpcProxy
 
+from services.kit.client import RpcClient
 from services.kit.handlers import on_event
 from services.kit.logging import get_logger
 
@@ -46,11 +46,15 @@ class MemberCatchUp(DependencyProvider):
         with database.sessionmaker() as session:
             if session.query(service.member_model).first() is not None:
                 return
-        config = {"AMQP_URI": self.container.config["AMQP_URI"], "serializer": "json"}
+        from services.kit.rpc import broker_user
+
+        config = self.container.config
         cursor, total = None, 0
         while True:
             try:
-                with ServiceRpcProxy("auth", config, timeout=30) as auth:
+                with RpcClient(config["AMQP_URI"], timeout=30, user_id=broker_user(config),
+                               identity=self.container.service_name) as client:
+                    auth = client.auth
                     while True:
                         page = auth.list_members(cursor, 500)
                         with database.sessionmaker() as session, session.begin():

@@ -53,8 +53,10 @@ _envelope_schema = EnvelopeSchema()
 
 
 def event_exchange(source: str) -> Exchange:
-    """The exchange nameko's event handlers bind to for `source`'s events."""
-    return Exchange(f"{source}.events", type="topic", durable=True, delivery_mode=PERSISTENT)
+    """The exchange nameko's event handlers bind to for `source`'s events (declared by
+    the admin set-up, never by a service)."""
+    return Exchange(f"{source}.events", type="topic", durable=True, delivery_mode=PERSISTENT,
+                    no_declare=True)
 
 
 def split_type(event_type: str) -> tuple[str, str]:
@@ -134,9 +136,12 @@ def mark_processed(session: Session, consumer: str, event_id: str) -> bool:
 class OutboxRelay:
     """Publishes outbox rows; safe to run in several instances at once."""
 
-    def __init__(self, engine: Engine, amqp_uri: str):
+    def __init__(self, engine: Engine, amqp_uri: str, user_id: str | None = None):
         self.engine = engine
-        self.publisher = Publisher(amqp_uri, use_confirms=True, serializer="json")
+        # signed with the service's broker user (RabbitMQ checks it); the exchange is
+        # the admin set-up's, never declared here
+        extra = {"user_id": user_id} if user_id else {}
+        self.publisher = Publisher(amqp_uri, use_confirms=True, serializer="json", **extra)
 
     def publish_ids(self, ids: Iterable[str]) -> int:
         ids = list(ids)
@@ -180,7 +185,7 @@ class OutboxRelay:
             try:
                 self.publisher.publish(
                     row.payload, exchange=event_exchange(source), routing_key=name,
-                    headers=headers, declare=[event_exchange(source)],
+                    headers=headers,
                 )
             except Exception:  # broker down: leave the rest for the sweeper
                 log.warning("outbox_publish_failed", event_type=row.event_type,

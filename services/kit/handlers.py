@@ -10,13 +10,14 @@
 - Idempotent: the event id is marked processed in the handler's own transaction; a
   redelivered event changes nothing.
 - Never dropped: a handler that raises has its transaction rolled back and the event
-  kept in `failed_events` with its error; the database provider's sweeper sends it
-  back to this handler's queue after a growing delay (2 s, 4 s, 8 s ... capped at 1 h),
+  kept in `failed_events` with its error; the database provider's sweeper hands it
+  back to this handler, in the service's own process (no broker identity may write
+  to the default exchange), after a growing delay (2 s, 4 s, 8 s ... capped at 1 h),
   up to `MAX_ATTEMPTS`, then keeps it for an operator (no next attempt). No hot loop.
   Only when even keeping it fails (database down) is it handed back to the broker,
   after a pause.
-- Queues exist before anyone publishes: `declare_queues` (run at deploy and by the
-  launcher before any service starts) declares every handler's durable queue.
+- Queues exist before anyone publishes: the admin set-up (`deploy/broker/`) declares
+  every handler's durable queue and its binding before any service starts.
 """
 
 from __future__ import annotations
@@ -29,9 +30,8 @@ from typing import Any
 
 import eventlet
 import sqlalchemy as sa
-from kombu import Connection, Exchange, Queue
+from kombu import Queue
 from marshmallow import ValidationError
-from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler, event_handler
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
@@ -115,9 +115,11 @@ def record_failure(engine: Engine, consumer: str, queue: str, payload: Any, even
         log.error("event_dead", consumer=consumer, event_id=event_id, attempts=attempts)
 
 
-def retry_due(engine: Engine, amqp_uri: str, batch: int = 100) -> int:
-    """Send due failed events back to their handler's queue (the sweeper calls this)."""
-    publisher = Publisher(amqp_uri, use_confirms=True, serializer="json")
+def retry_due(engine: Engine, container: Any, batch: int = 100) -> int:
+    """Hand due failed events back to their handler in this process (the sweeper
+    calls this): a worker of the service's container, as if just delivered."""
+    handlers = {f"{container.service_name}.{e.method_name}": e
+                for e in container.entrypoints if isinstance(e, EventHandler)}
     sent = 0
     with engine.begin() as conn:
         # a retry that succeeded left its row behind: drop it rather than resend it
@@ -129,7 +131,10 @@ def retry_due(engine: Engine, amqp_uri: str, batch: int = 100) -> int:
             .order_by(failed_events.c.next_attempt_at).limit(batch)
             .with_for_update(skip_locked=True)).all()
         for row in rows:
-            publisher.publish(row.payload, exchange=Exchange(""), routing_key=row.queue)
+            handler = handlers.get(row.consumer)
+            if handler is None:  # a handler since removed: kept for an operator
+                continue
+            container.spawn_worker(handler, (row.payload,), {}, context_data={})
             # a watchdog: should this redelivery get lost, it is sent again later; once
             # handled, the next sweep removes the row (see above)
             conn.execute(failed_events.update().where(
@@ -152,14 +157,3 @@ def handler_queues(service_cls: type) -> list[Queue]:
                                     exchange=event_exchange(src), routing_key=evt,
                                     durable=True, auto_delete=False))
     return queues
-
-
-def declare_queues(amqp_uri: str, service_classes: list[type]) -> list[str]:
-    names = []
-    with Connection(amqp_uri) as conn:
-        channel = conn.channel()
-        for cls in service_classes:
-            for queue in handler_queues(cls):
-                queue(channel).declare()
-                names.append(queue.name)
-    return names

@@ -39,14 +39,14 @@ class HealthEntrypoints:
 def main(argv: list[str]) -> int:
     import os
 
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.kit.client import RpcClient
 
     if len(argv) != 2:
         print("usage: python -m services.kit.health <service>", file=sys.stderr)
         return 2
     uri = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     try:
-        with ClusterRpcProxy({"AMQP_URI": uri}, timeout=5) as proxy:
+        with RpcClient(uri, timeout=5) as proxy:  # as memberspace-health
             report = getattr(proxy, argv[1]).health()
     except Exception as exc:
         print(f"{argv[1]}: not answering ({type(exc).__name__})")

@@ -101,16 +101,15 @@ def bench_member(amqp_uri: str, last_name: str, **fields: Any) -> dict[str, Any]
     """A member created for the purpose over RPC (as tests/support.py `new_member`
     does; `fields` override the member's, e.g. email); returns the created member plus
     `identifier` and `password`."""
-    from nameko.standalone.rpc import ClusterRpcProxy
-
     from deploy.demo import DEMO_PEOPLE, _find
     from deploy.seed_large import FIRST_NUMBER, LAST_NUMBER
+    from services.kit.client import RpcClient
 
     taken = {sub["registration_number"] for person in DEMO_PEOPLE
              for sub in person["member"]["subscriptions"]}
     birth_date = dt.date(1960, 1, 1) + dt.timedelta(days=random.randint(0, 14000))
     password = BENCH_MEMBER_PASSWORD
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri, "serializer": "json"}, timeout=30) as rpc:
+    with RpcClient(amqp_uri, timeout=30) as rpc:
         # not the seeded range, nor a bench member of an earlier run (the databases stay)
         number = ""
         while (not number or number in taken or FIRST_NUMBER <= int(number) <= LAST_NUMBER

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy import seed_large
+from deploy.broker import identity_uri
 from deploy.suite import DATABASE_SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_DIR = ROOT / "var" / "bench"
 VHOST = "memberspace_bench"
-AMQP_URI = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+# the bench harness's own broker identity; the suite's processes log in as their own
+AMQP_URI = identity_uri(f"amqp://127.0.0.1:5672/{VHOST}", "memberspace-bench")
 # One database of the bench's own for every service that has one (Suite.migrate upgrades
 # `<SERVICE>_DATABASE_URL`, falling back to the demo's `memberspace_<service>`):
 # memberspace_bench_auth, memberspace_bench_notifications ..., kept from run to run (the

@@ -211,15 +211,15 @@ def test_the_file_feed_imports_once_and_keeps_bad_rows_aside(api, rpc, member, f
 
 def test_two_instances_import_a_file_once(rpc, member, feeds, test_env):
     import eventlet
-    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.kit.client import RpcClient
 
     storage, bucket = feeds
     tag = uuid.uuid4().hex[:8]
     storage.put(bucket, f"incoming/{tag}.csv", feed_file(member["number"], tag), "text/csv")
 
     def run():
-        with ClusterRpcProxy({"AMQP_URI": test_env["AMQP_URI"], "serializer": "json"},
-                             timeout=30) as proxy:
+        with RpcClient(test_env["AMQP_URI"], timeout=30) as proxy:
             try:
                 return proxy.benefits.import_feeds()
             except Exception:  # the loser may find the file already moved

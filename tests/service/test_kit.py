@@ -8,10 +8,9 @@ import uuid
 import eventlet
 import pytest
 import sqlalchemy as sa
-from kombu import Connection, Queue
+from kombu import Connection, Exchange, Queue
 from marshmallow import RAISE, Schema, fields
 from nameko.containers import ServiceContainer
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.kit.config import BaseSettings, load_settings
 from services.kit.context import RequestContext
@@ -102,8 +101,9 @@ def containers(test_env):
 
 @pytest.fixture
 def proxy(test_env):
-    with ClusterRpcProxy({"AMQP_URI": test_env["AMQP_URI"], "serializer": "json"},
-                         timeout=10) as p:
+    from services.kit.client import RpcClient
+
+    with RpcClient(test_env["AMQP_URI"], timeout=10) as p:
         yield p
 
 
@@ -119,7 +119,9 @@ class Capture:
 
     def __init__(self, amqp_uri: str, source: str):
         self.conn = Connection(amqp_uri)
-        self.queue = Queue(f"test-capture-{uuid.uuid4().hex}", exchange=event_exchange(source),
+        # a test source's exchange: the harness declares it, as the admin set-up would
+        exchange = Exchange(event_exchange(source).name, type="topic", durable=True)
+        self.queue = Queue(f"test-capture-{uuid.uuid4().hex}", exchange=exchange,
                            routing_key="#", exclusive=True)
         self.bound = self.queue(self.conn.channel())
         self.bound.declare()
