@@ -120,7 +120,7 @@ def retry_due(engine: Engine, container: Any, batch: int = 100) -> int:
     calls this): a worker of the service's container, as if just delivered."""
     handlers = {f"{container.service_name}.{e.method_name}": e
                 for e in container.entrypoints if isinstance(e, EventHandler)}
-    sent = 0
+    due = []
     with engine.begin() as conn:
         # a retry that succeeded left its row behind: drop it rather than resend it
         conn.execute(failed_events.delete().where(sa.exists().where(
@@ -131,18 +131,20 @@ def retry_due(engine: Engine, container: Any, batch: int = 100) -> int:
             .order_by(failed_events.c.next_attempt_at).limit(batch)
             .with_for_update(skip_locked=True)).all()
         for row in rows:
-            handler = handlers.get(row.consumer)
-            if handler is None:  # a handler since removed: kept for an operator
+            if row.consumer not in handlers:  # a handler since removed: for an operator
                 continue
-            container.spawn_worker(handler, (row.payload,), {}, context_data={})
-            # a watchdog: should this redelivery get lost, it is sent again later; once
+            # a watchdog: should this attempt get lost, it is made again later; once
             # handled, the next sweep removes the row (see above)
             conn.execute(failed_events.update().where(
                 failed_events.c.consumer == row.consumer,
                 failed_events.c.event_id == row.event_id).values(
                 next_attempt_at=sa.func.now() + backoff(row.attempts + 1)))
-            sent += 1
-    return sent
+            due.append(row)
+    # after commit: a failing attempt records itself on these rows, which the
+    # transaction above no longer locks (and a full worker pool only makes this wait)
+    for row in due:
+        container.spawn_worker(handlers[row.consumer], (row.payload,), {}, context_data={})
+    return len(due)
 
 
 def handler_queues(service_cls: type) -> list[Queue]:

@@ -49,7 +49,8 @@ class Identity:
 
 
 MEMBER_COPY = ("auth.member_created", "auth.member_updated", "auth.member_deleted")
-REQUEST_HOOKS = ("*.validate_params", "*.check_submission", "*.produce_result")
+REQUEST_HOOKS = ("*.validate_params", "*.check_submission", "*.produce_result",
+                 "*.params_schema")
 
 GATEWAY_CALLS = (
     "*.health",
@@ -86,7 +87,7 @@ SEED_CALLS = (
     "benefits.update_profile", "benefits.upsert_beneficiaries", "benefits.upsert_care_sheets",
     "benefits.issue_card",
     "documents.publish_form", "documents.create_request", "documents.transition_request",
-    "pension.upsert_career_periods",
+    "pension.upsert_career_periods", "pension.upsert_career_years",
 )
 
 IDENTITIES: tuple[Identity, ...] = (
@@ -133,7 +134,7 @@ IDENTITIES: tuple[Identity, ...] = (
                     "benefits.set_bank_account", "notifications.post_alert",
                     "documents.publish_form", "documents.withdraw_form",
                     "documents.agent_queue", "documents.transition_request",
-                    "pension.upsert_career_periods"),
+                    "pension.upsert_career_periods", "pension.upsert_career_years"),
              subscribes=(*MEMBER_COPY, "requests.status_changed",
                          "documents.document_received")),
     Identity("memberspace-subscriber", OUTSIDE,
