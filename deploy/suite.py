@@ -243,11 +243,11 @@ def run() -> int:
     is stopped before it returns, whichever step failed or was interrupted."""
     infra.ensure()
     suite = Suite.configure(Path(os.environ.get("MEMBERSPACE_VAR_DIR") or ROOT / "var"))
-    set_up_broker(suite)
     print("migrating databases ...", flush=True)
     suite.migrate()
     signal.signal(signal.SIGTERM, _interrupt)  # as Ctrl-C: unwinds through the finally
     try:
+        set_up_broker(suite)  # interrupted, its rabbitmqctl is killed with it
         print("starting services ...", flush=True)
         suite.start()
         suite.seed()
