@@ -37,10 +37,9 @@ EXCLUDED = re.compile(r"^/api/v1/(auth/(logout|password)|me/(password|email|sess
 @pytest.fixture(scope="module")
 def walker(suite, test_env):
     """A member of the run's own, logged in on the mobile client (bearer token)."""
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.kit.client import RpcClient
 
-    with ClusterRpcProxy({"AMQP_URI": test_env["AMQP_URI"], "serializer": "json"},
-                         timeout=30) as rpc:
+    with RpcClient(test_env["AMQP_URI"], timeout=30) as rpc:
         member = new_member(rpc, email="walker@example.mc", email_validated=True)
     from tests.support import Api
 
