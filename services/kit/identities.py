@@ -71,6 +71,7 @@ GATEWAY_CALLS = (
     "documents.cancel_request", "documents.create_request", "documents.get_document",
     "documents.get_form", "documents.get_request", "documents.list_documents",
     "documents.list_forms", "documents.list_requests", "documents.reply_request",
+    "documents.request_types",
     "documents.submit_request", "documents.transition_request",
     "documents.update_request", "documents.verify_certificate",
     "notifications.get_preferences", "notifications.list_alerts",
