@@ -26,15 +26,8 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# name -> nameko service class; the gateway last, once its backends answer.
-SERVICES: dict[str, str] = {
-    "auth": "services.auth.service:AuthService",
-    "notifications": "services.notifications.service:NotificationsService",
-    "benefits": "services.benefits.service:BenefitsService",
-    "documents": "services.documents.service:DocumentsService",
-    "pension": "services.pension.service:PensionService",
-    "gateway": "gateway.service:GatewayService",
-}
+from deploy.services import SERVICES  # noqa: E402  (re-exported)
+
 PENSION_REQUEST_TYPES = ("career_statement=pension:submitted:auto,"
                          "retirement_pension=pension:draft,survivor_pension=pension:draft")
 DATABASE_SERVICES = ("auth", "notifications", "benefits", "documents", "pension")

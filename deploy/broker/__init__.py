@@ -106,7 +106,7 @@ def topic_permissions(identity: Identity) -> list[dict[str, str]]:
 
 
 def service_classes() -> list[type]:
-    from deploy.suite import SERVICES
+    from deploy.services import SERVICES
     from services.kit.loader import load_service
 
     return [load_service(path) for path in SERVICES.values()]
@@ -180,7 +180,7 @@ def rendered_files() -> dict[Path, str]:
     from deploy.broker import operator
 
     files = {DEFINITIONS: json.dumps(definitions("/", deployed()), indent=2) + "\n"}
-    files.update(operator.files(K8S_DIR, topology()))
+    files.update(operator.files(K8S_DIR, topology(), permissions, topic_permissions))
     from deploy.broker.rpc_doc import RPC_DOC, render_table, with_table
 
     files[RPC_DOC] = with_table(RPC_DOC.read_text(), render_table(service_classes()))
