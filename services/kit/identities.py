@@ -54,7 +54,9 @@ REQUEST_HOOKS = ("*.validate_params", "*.check_submission", "*.produce_result",
 
 GATEWAY_CALLS = (
     "*.health",
-    "auth.agent_login", "auth.change_password", "auth.forgot_password", "auth.get_member",
+    "auth.agent_login", "auth.agent_otp_confirm", "auth.agent_otp_enrol",
+    "auth.create_agent", "auth.list_agents", "auth.reset_agent_factor",
+    "auth.set_agent_active", "auth.change_password", "auth.forgot_password", "auth.get_member",
     "auth.get_token_keys",
     "auth.list_ended_sessions", "auth.login", "auth.logout", "auth.mconnect_callback",
     "auth.mconnect_exchange", "auth.mconnect_start", "auth.refresh",
@@ -82,7 +84,7 @@ GATEWAY_CALLS = (
 
 SEED_CALLS = (
     "auth.find_member", "auth.delete_member", "auth.create_member", "auth.set_credentials",
-    "auth.create_agent", "auth.delete_agent",
+    "auth.create_agent", "auth.delete_agent", "auth.enrol_development_factor",
     "notifications.post_alert", "notifications.mark_read",
     "benefits.ingest_records", "benefits.renew_fse_code", "benefits.set_bank_account",
     "benefits.update_profile", "benefits.upsert_beneficiaries", "benefits.upsert_care_sheets",

@@ -70,3 +70,23 @@ def test_context_is_believed_only_from_relaying_identities():
                        "claimed_actor": "member:m1"}
     forged = trusted_context({**claimed, "caller": "memberspace-gateway"}, "memberspace-core")
     assert forged["caller"] == "memberspace-core"
+
+
+def test_the_gateway_may_call_every_method_its_routes_call():
+    """Deny by default: a route calling a method missing from the gateway's allow-list
+    would answer 403 forbidden to every member."""
+    import fnmatch
+    import re
+    from pathlib import Path
+
+    from services.kit.identities import GATEWAY_CALLS
+
+    called = set()
+    for path in Path("gateway").rglob("*.py"):
+        called |= set(re.findall(
+            r"services\.((?:auth|benefits|documents|notifications|pension)\.[a-z_]+)\(",
+            path.read_text()))
+    assert called
+    missing = sorted(m for m in called
+                     if not any(fnmatch.fnmatch(m, pattern) for pattern in GATEWAY_CALLS))
+    assert not missing, f"add to GATEWAY_CALLS: {missing}"
