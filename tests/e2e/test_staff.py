@@ -282,15 +282,14 @@ def test_every_staff_route_with_each_role_and_a_member_token(api, suite, rpc, su
 def test_services_check_the_role_again(test_env, suite):
     """A call that skipped the gateway's check, as an agent without the role or as a
     member, is refused by the service itself."""
-    from nameko.standalone.rpc import ClusterRpcProxy
-
+    from services.kit.client import RpcClient
     from services.kit.errors import Forbidden
 
-    config = {"AMQP_URI": test_env["AMQP_URI"], "serializer": "json"}
     for context in ({"actor_type": "agent", "actor_id": str(uuid.uuid4()),
                      "actor_roles": "agent"},
                     {"actor_type": "member", "actor_id": str(uuid.uuid4())}):
-        with ClusterRpcProxy(config, context_data=context, timeout=30) as proxy:
+        # the test harness's broker user relays a context, as the gateway does
+        with RpcClient(test_env["AMQP_URI"], timeout=30, context_data=context) as proxy:
             with pytest.raises(Forbidden) as refused:
                 proxy.auth.create_agent("intruder", "Intruder", ["supervisor"], PASSWORD)
             assert refused.value.code == "role_required"
