@@ -67,6 +67,7 @@ class BaseSettings(Schema):
     # the broker user RabbitMQ knows this process as, when it authenticates by
     # certificate (otherwise the user of AMQP_URI): sent as user_id on every publish
     AMQP_USER_ID = fields.String(load_default=None)
+    AMQP_QUORUM_QUEUES = Flag(load_default=False)  # services.kit.queues
     LOG_LEVEL = fields.String(
         load_default="INFO",
         validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]),

@@ -32,12 +32,13 @@ import eventlet
 import sqlalchemy as sa
 from kombu import Queue
 from marshmallow import ValidationError
-from nameko.events import EventHandler, event_handler
+from nameko.events import EventHandler
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 
 from services.kit.events import event_exchange, mark_processed, parse_envelope
 from services.kit.logging import get_logger
+from services.kit.queues import ServiceEventHandler, queue_arguments
 from services.kit.tables import failed_events, processed_events
 
 log = get_logger(__name__)
@@ -88,7 +89,7 @@ def on_event(source: str, event_name: str) -> Callable[[Callable], Callable]:
                     eventlet.sleep(REQUEUE_PAUSE)
                     raise
 
-        return event_handler(source, event_name, requeue_on_error=True)(handle)
+        return ServiceEventHandler.decorator(source, event_name, requeue_on_error=True)(handle)
 
     return decorate
 
@@ -147,7 +148,7 @@ def retry_due(engine: Engine, container: Any, batch: int = 100) -> int:
     return len(due)
 
 
-def handler_queues(service_cls: type) -> list[Queue]:
+def handler_queues(service_cls: type, quorum: bool = False) -> list[Queue]:
     """The durable queues nameko will consume for the class's event handlers."""
     queues = []
     for name in dir(service_cls):
@@ -157,5 +158,6 @@ def handler_queues(service_cls: type) -> list[Queue]:
                 src, evt = entrypoint.source_service, entrypoint.event_type
                 queues.append(Queue(queue_name(src, evt, service_cls.name, name),
                                     exchange=event_exchange(src), routing_key=evt,
-                                    durable=True, auto_delete=False))
+                                    durable=True, auto_delete=False,
+                                    queue_arguments=queue_arguments(quorum)))
     return queues

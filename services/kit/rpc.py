@@ -44,6 +44,8 @@ from services.kit import identities
 from services.kit.context import trusted_context
 from services.kit.errors import Forbidden, ServiceError, ServiceTimeout, ServiceUnavailable
 from services.kit.logging import get_logger
+from services.kit.queues import apply as apply_queue_arguments
+from services.kit.queues import quorum_in
 
 log = get_logger(__name__)
 
@@ -93,6 +95,7 @@ class _RpcConsumer(RpcConsumer):
     def setup(self) -> None:
         super().setup()
         self.queue.exchange.no_declare = True
+        apply_queue_arguments(self.queue, quorum_in(self.container.config))
         self.user = broker_user(self.container.config)
 
     def handle_message(self, body: Any, message: Any) -> None:

@@ -1,0 +1,140 @@
+"""Quorum queues behind AMQP_QUORUM_QUEUES, on a RabbitMQ vhost of this test's own."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+
+import pytest
+from kombu import Connection, Exchange, Queue
+from nameko.containers import ServiceContainer
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from deploy import infra
+from services.kit.config import BaseSettings, load_settings
+from services.kit.handlers import declare_queues, on_event
+from services.kit.queues import DELIVERY_LIMIT, service_queues, switch
+from services.kit.rpc import rpc
+from services.kit.runner import nameko_config
+from tests.support import TEST_NAME
+
+VHOST = f"{TEST_NAME}_quorum"
+URI = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+
+
+class QuorumProbe:
+    name = "quorum_probe"
+    settings_schema = BaseSettings
+
+    @rpc
+    def ping(self) -> str:
+        return "pong"
+
+    @on_event("quorumsrc", "happened")
+    def happened(self, tx, envelope):  # never called: no event is published to it here
+        raise AssertionError("not expected")
+
+
+def queue_table() -> dict[str, dict]:
+    out = subprocess.run(
+        [shutil.which("rabbitmqctl") or "rabbitmqctl", "list_queues", "-p", VHOST, "--formatter",
+         "json", "name", "type", "arguments", "messages"],
+        check=True, capture_output=True, text=True).stdout
+    rows = json.loads(out[out.index("["):])
+    return {row["name"]: row for row in rows}
+
+
+def arguments(row: dict) -> dict:
+    args = row["arguments"]
+    # rabbitmqctl lists each argument as [name, type, value]
+    return dict(args) if isinstance(args, dict) else {a[0]: a[-1] for a in args}
+
+
+@pytest.fixture(scope="module")
+def vhost():
+    infra.ensure_vhost(VHOST, fresh=True)
+    yield URI
+    subprocess.run(["rabbitmqctl", "delete_vhost", VHOST], check=False, capture_output=True)
+
+
+def test_a_service_declares_its_queues_as_quorum_queues_when_the_setting_is_on(vhost):
+    settings = load_settings(BaseSettings, {"AMQP_URI": vhost, "AMQP_QUORUM_QUEUES": "true"})
+    container = ServiceContainer(QuorumProbe, nameko_config(settings))
+    container.start()
+    try:
+        with ClusterRpcProxy({"AMQP_URI": vhost, "serializer": "json"}, timeout=10) as proxy:
+            assert proxy.quorum_probe.ping() == "pong"
+        table = queue_table()
+    finally:
+        container.stop()
+    for name in ("rpc-quorum_probe", "evt-quorumsrc-happened--quorum_probe.happened"):
+        assert table[name]["type"] == "quorum", name
+        assert arguments(table[name])["x-delivery-limit"] == DELIVERY_LIMIT
+    # nameko's reply queue (the proxy's) stays classic
+    replies = [row for name, row in table.items() if name.startswith("rpc.reply-")]
+    assert replies and all(row["type"] == "classic" for row in replies)
+
+
+def test_declare_queues_follows_the_setting_and_a_classic_vhost_stays_classic(vhost):
+    uri = vhost
+    with Connection(uri) as conn:  # a queue from a release before the switch
+        Queue("evt-quorumsrc-happened--classic_probe.happened", durable=True)(
+            conn.channel()).declare()
+    names = declare_queues(uri, [QuorumProbe], quorum=True)
+    assert names == ["evt-quorumsrc-happened--quorum_probe.happened"]
+    assert queue_table()["evt-quorumsrc-happened--classic_probe.happened"]["type"] == "classic"
+
+
+def test_an_event_requeued_25_times_is_still_there(vhost):
+    declare_queues(vhost, [QuorumProbe], quorum=True)
+    name = "evt-quorumsrc-happened--quorum_probe.happened"
+    with Connection(vhost) as conn:
+        conn.Producer().publish({"event_id": "requeued"}, exchange=Exchange(
+            "quorumsrc.events", type="topic"), routing_key="happened", serializer="json")
+        queue = Queue(name, durable=True)(conn.channel())
+        for attempt in range(25):
+            message = get(queue)
+            assert message.payload == {"event_id": "requeued"}, attempt
+            message.requeue()
+        message = get(queue)
+        assert message.payload == {"event_id": "requeued"}
+        assert message.headers.get("x-delivery-count") == 25
+        message.ack()
+        assert queue.get() is None
+
+
+def get(queue: Queue):
+    deadline = time.monotonic() + 5
+    while (message := queue.get(no_ack=False)) is None:
+        assert time.monotonic() < deadline, "the message is gone"
+        time.sleep(0.05)
+    return message
+
+
+def test_switch_moves_a_classic_queue_to_quorum_with_its_messages(vhost):
+    class SwitchProbe(QuorumProbe):
+        name = "switch_probe"
+
+    with Connection(vhost) as conn:  # as a release without the setting declared them
+        for queue in service_queues(SwitchProbe, quorum=False):
+            queue(conn.channel()).declare()
+        producer = conn.Producer()
+        for n in range(3):
+            producer.publish({"n": n}, exchange=Exchange("quorumsrc.events", type="topic"),
+                             routing_key="happened", serializer="json")
+    before = queue_table()
+    assert before["rpc-switch_probe"]["type"] == "classic"
+    moved = switch(vhost, service_queues(SwitchProbe, quorum=True))
+    assert moved == {"evt-quorumsrc-happened--switch_probe.happened": 3, "rpc-switch_probe": 0}
+    after = queue_table()
+    for name in moved:
+        assert after[name]["type"] == "quorum"
+        assert arguments(after[name])["x-delivery-limit"] == DELIVERY_LIMIT
+    assert not any(name.endswith(".switching") for name in after)
+    with Connection(vhost) as conn:  # the binding came back: a new event reaches it
+        conn.Producer().publish({"n": 3}, exchange=Exchange("quorumsrc.events", type="topic"),
+                                routing_key="happened", serializer="json")
+        queue = Queue("evt-quorumsrc-happened--switch_probe.happened")(conn.channel())
+        assert [get(queue).payload["n"] for _ in range(4)] == [0, 1, 2, 3]
