@@ -4,12 +4,20 @@
 
 Each service keeps its own Alembic history in `services/<name>/migrations`; the
 database URL comes from `<NAME>_DATABASE_URL` (default: `memberspace_<name>`).
+
+Several replicas may start at once (Kubernetes runs it in each pod's initContainer):
+creating the database and upgrading it happen under a PostgreSQL advisory lock named
+for the database, taken on the server's `postgres` database, so one migrates while the
+others wait, then find it at the latest revision.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -55,10 +63,35 @@ def alembic_config(service: str, url: str | None = None) -> Config:
     return config
 
 
+def lock_key(database: str) -> int:
+    """The advisory lock of a database's migrations (a signed 64-bit key)."""
+    return zlib.crc32(f"memberspace.migrate:{database}".encode())
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """Held while one process creates and upgrades the database `url` names."""
+    target = make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"),
+                         {"k": lock_key(target.database)})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"),
+                             {"k": lock_key(target.database)})
+    finally:
+        admin.dispose()
+
+
 def upgrade(service: str, url: str | None = None) -> None:
     url = url or database_url(service)
-    ensure_database(url)
-    command.upgrade(alembic_config(service, url), "head")
+    with migration_lock(url):
+        ensure_database(url)
+        command.upgrade(alembic_config(service, url), "head")
 
 
 def run_env(metadata: sa.MetaData) -> None:
