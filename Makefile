@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-service test-e2e event-snapshot seed seed-large migrate bench lint format lock clean help
+.PHONY: run test test-unit test-service test-e2e event-snapshot seed seed-large migrate bench lint format lock requirements clean help
 
 help:
 	@echo "make run     set everything up and start the suite (gateway on http://127.0.0.1:8000)"
@@ -17,6 +17,7 @@ help:
 	@echo "make seed-large  100,000 people with 50 ledger records each in the bench databases (once)"
 	@echo "make bench   measure the gateway against a bare nameko echo"
 	@echo "make lint    ruff"
+	@echo "make requirements  rewrite each service's dependency set (deploy/requirements/) from the lock"
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
@@ -65,6 +66,9 @@ format: $(STAMP)
 
 lock:
 	$(PY) -m pip freeze --exclude-editable | sort -f > requirements.lock
+
+requirements: $(STAMP)
+	$(PY) -m deploy.dependency_sets
 
 clean:
 	rm -rf $(VENV) var/log .pytest_cache
