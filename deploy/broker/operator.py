@@ -72,8 +72,10 @@ def files(directory: Path, topology: dict[str, list[dict[str, Any]]], permission
     found = resources(topology, permissions, topic_permissions)
     for name, docs in found.items():
         out[directory / name] = header + yaml.safe_dump_all(docs, sort_keys=False)
+    # the cluster itself (rabbitmqcluster.yaml) is written by `make k8s`
+    # (deploy/k8s_manifests.py); the topology and identities beside it come from here
     kustomization = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-                     "resources": list(found)}
+                     "resources": ["rabbitmqcluster.yaml", *found]}
     out[directory / "kustomization.yaml"] = header + yaml.safe_dump(kustomization,
                                                                     sort_keys=False)
     return out

@@ -15,6 +15,12 @@ An existing queue keeps its type: declaring it again with other arguments fails
     python -m services.kit.queues switch quorum|classic <module>:<ServiceClass> [...]
 
 with `AMQP_URI` set and the services' consumers stopped (it refuses a queue that has any).
+
+    python -m services.kit.queues wait <module>:<ServiceClass>
+
+returns once every event handler queue of the class exists (declared by the deploy's
+broker topology), checking every 5 s: a Kubernetes initContainer, so that a service is
+not ready before the queues its events need exist.
 """
 
 from __future__ import annotations
@@ -126,16 +132,44 @@ def switch(amqp_uri: str, queues: list[Queue]) -> dict[str, int]:
     return moved
 
 
+def missing_queues(amqp_uri: str, queues: list[Queue]) -> list[str]:
+    """The names of the queues that do not exist (yet) on the broker."""
+    missing = []
+    with Connection(amqp_uri, connect_timeout=5) as conn:
+        for queue in queues:
+            channel = conn.channel()  # a failed passive declare closes its channel
+            try:
+                channel.queue_declare(queue.name, passive=True)
+                channel.close()
+            except Exception:
+                missing.append(queue.name)
+    return missing
+
+
 def main(argv: list[str]) -> int:
+    uri = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    if len(argv) == 3 and argv[1] == "wait":
+        import time
+
+        from services.kit.handlers import handler_queues
+        from services.kit.loader import load_service
+
+        queues = handler_queues(load_service(argv[2]))
+        while missing := missing_queues(uri, queues):
+            print(f"waiting for {len(missing)} queues: {', '.join(missing)}", flush=True)
+            time.sleep(5)
+        print(f"{len(queues)} queues exist")
+        return 0
     if len(argv) < 4 or argv[1] != "switch" or argv[2] not in ("quorum", "classic"):
         print("usage: python -m services.kit.queues switch quorum|classic "
-              "<module>:<ServiceClass> [...]", file=sys.stderr)
+              "<module>:<ServiceClass> [...]\n"
+              "       python -m services.kit.queues wait <module>:<ServiceClass>",
+              file=sys.stderr)
         return 2
     from services.kit.loader import load_service
 
     quorum = argv[2] == "quorum"
     queues = [q for path in argv[3:] for q in service_queues(load_service(path), quorum)]
-    uri = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
     for name, count in switch(uri, queues).items():
         print(f"{name}: {argv[2]}, {count} messages kept")
     return 0

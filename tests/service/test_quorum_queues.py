@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
@@ -15,7 +17,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from deploy import infra
 from services.kit.config import BaseSettings, load_settings
 from services.kit.handlers import declare_queues, on_event
-from services.kit.queues import DELIVERY_LIMIT, service_queues, switch
+from services.kit.queues import DELIVERY_LIMIT, missing_queues, service_queues, switch
 from services.kit.rpc import rpc
 from services.kit.runner import nameko_config
 from tests.support import TEST_NAME
@@ -35,6 +37,10 @@ class QuorumProbe:
     @on_event("quorumsrc", "happened")
     def happened(self, tx, envelope):  # never called: no event is published to it here
         raise AssertionError("not expected")
+
+
+class WaitProbe(QuorumProbe):
+    name = "wait_probe"
 
 
 def queue_table() -> dict[str, dict]:
@@ -138,3 +144,19 @@ def test_switch_moves_a_classic_queue_to_quorum_with_its_messages(vhost):
                                 routing_key="happened", serializer="json")
         queue = Queue("evt-quorumsrc-happened--switch_probe.happened")(conn.channel())
         assert [get(queue).payload["n"] for _ in range(4)] == [0, 1, 2, 3]
+
+
+def test_wait_for_topology_returns_once_the_event_queues_exist(vhost):
+    queues = service_queues(WaitProbe, quorum=True)
+    assert missing_queues(vhost, queues) == [q.name for q in queues]
+    env = {**os.environ, "AMQP_URI": vhost}
+    waiter = subprocess.Popen([sys.executable, "-m", "services.kit.queues", "wait",
+                               "tests.service.test_quorum_queues:WaitProbe"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while waiter.poll() is None and "waiting for 1" not in (line := waiter.stdout.readline()):
+        assert time.monotonic() < deadline
+    assert waiter.poll() is None, line + waiter.stdout.read()  # still waiting: none declared
+    declare_queues(vhost, [WaitProbe], quorum=True)
+    assert waiter.wait(timeout=60) == 0
+    assert missing_queues(vhost, queues) == ["rpc-wait_probe"]  # nameko declares that one
