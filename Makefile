@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-service test-e2e event-snapshot seed seed-large migrate bench lint format lock requirements clean help
+.PHONY: run test test-unit test-service test-e2e event-snapshot seed seed-large migrate bench lint format lock requirements k8s clean help
 
 help:
 	@echo "make run     set everything up and start the suite (gateway on http://127.0.0.1:8000)"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench   measure the gateway against a bare nameko echo"
 	@echo "make lint    ruff"
 	@echo "make requirements  rewrite each service's dependency set (deploy/requirements/) from the lock"
+	@echo "make k8s     rewrite deploy/k8s/ from deploy/k8s_manifests.py"
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
@@ -69,6 +70,9 @@ lock:
 
 requirements: $(STAMP)
 	$(PY) -m deploy.dependency_sets
+
+k8s: $(STAMP)
+	$(PY) -m deploy.k8s_manifests
 
 clean:
 	rm -rf $(VENV) var/log .pytest_cache

@@ -133,6 +133,7 @@ def deployment(service: str, spec: dict[str, Any]) -> dict[str, Any]:
     for name, (secret, key) in spec.get("secret_env", {}).items():
         env.append(secret_env(name, secret, key, optional=True))
     env_from = [{"configMapRef": {"name": "memberspace-common"}},
+                *([{"configMapRef": {"name": "memberspace-s3"}}] if spec.get("s3") else []),
                 {"configMapRef": {"name": f"{service}-settings"}}]
     mounts = [{"name": "tmp", "mountPath": TMP}]
     volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}]
@@ -273,8 +274,12 @@ def service_base(service: str, spec: dict[str, Any]) -> dict[str, Any]:
 def common_base() -> dict[str, Any]:
     return {"configmap.yaml": {
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("memberspace-common", "common"),
-        "data": {"TIMEZONE": "Europe/Monaco", "S3_ENDPOINT_URL": "https://s3.example.mc",
-                 "S3_REGION": "eu-west-3", "S3_BUCKET_PREFIX": "memberspace-"}}}
+        "data": {"TIMEZONE": "Europe/Monaco"}},
+        # any S3-compatible store (AWS S3, MinIO, Ceph RGW): see deploy/README.md
+        "configmap-s3.yaml": {
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("memberspace-s3", "common"),
+            "data": {"S3_ENDPOINT_URL": "https://s3.example.mc", "S3_REGION": "eu-west-3",
+                     "S3_BUCKET_PREFIX": "memberspace-"}}}
 
 
 def redis_base() -> dict[str, Any]:
