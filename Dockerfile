@@ -141,10 +141,6 @@ COPY --from=source /src/services/__init__.py /app/services/__init__.py
 COPY --from=source /src/services/kit /app/services/kit
 COPY --from=source /src/services/contracts /app/services/contracts
 COPY --from=source /src/gateway /app/gateway
-# the gateway imports documents' and pension's request vocabulary until the contracts
-# package replaces those imports: then these two lines go
-COPY --from=source /src/services/documents /app/services/documents
-COPY --from=source /src/services/pension /app/services/pension
 COPY --from=webapp /build/gateway/web /app/gateway/web
 USER 10001:10001
 STOPSIGNAL SIGTERM

@@ -31,7 +31,7 @@ import pytest  # noqa: E402
 
 from tests.support import TEST_ENV, Api, suite_overrides  # noqa: E402
 
-LAYERS = ("unit", "service", "e2e")  # tests/<layer>/: the pytest marker of each test
+LAYERS = ("unit", "service", "e2e", "deploy")  # tests/<layer>/: the pytest marker of each test
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -53,11 +53,10 @@ def test_sets_differ_by_what_each_service_uses():
         assert {"nameko", "setuptools", "tzdata", "psycopg2-binary"} <= set(committed(service))
 
 
-@pytest.mark.xfail(condition=not (ROOT / "services" / "contracts").is_dir(), strict=True,
-                   reason="the gateway imports services.documents (reportlab in a function) "
-                          "until the contracts package replaces those imports")
-def test_the_gateway_has_no_pdf_library():
+def test_the_gateway_has_no_pdf_library_and_no_service_package():
     assert "reportlab" not in committed("gateway")
+    seen, _ = sets.reached(sets.SERVICES["gateway"], [])
+    assert {m.split(".")[1] for m in seen if m.startswith("services.")} <= {"kit", "contracts"}
 
 
 def test_a_service_importing_a_new_library_makes_its_set_stale(tmp_path, monkeypatch):
