@@ -26,7 +26,7 @@ LOCK = ROOT / "requirements.lock"
 OUT = ROOT / "deploy" / "requirements"
 FIRST_PARTY = {"services", "gateway", "deploy", "tests"}
 
-KIT_COMMANDS = ["services.kit.runner", "services.kit.health", "services.kit.queues"]
+KIT_COMMANDS = ["services.kit.runner", "services.kit.health", "services.kit.queue_admin"]
 DATABASE_COMMANDS = ["services.kit.migrate"]
 
 # service -> (entry modules, extra source trees walked as files)

@@ -172,7 +172,8 @@ def deployment(service: str, spec: dict[str, Any]) -> dict[str, Any]:
                      "command": ["python", "-m", "services.kit.migrate", service]})
         # the event queues come from the broker topology (base/broker): wait for them
         init.append({"name": "wait-for-topology", **base_init,
-                     "command": ["python", "-m", "services.kit.queues", "wait", spec["class"]]})
+                     "command": ["python", "-m", "services.kit.queue_admin", "wait",
+                                 spec["class"]]})
     pod: dict[str, Any] = {
         "serviceAccountName": f"memberspace-{service}",
         "automountServiceAccountToken": False,

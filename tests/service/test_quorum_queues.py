@@ -17,7 +17,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from deploy import infra
 from services.kit.config import BaseSettings, load_settings
 from services.kit.handlers import declare_queues, on_event
-from services.kit.queues import DELIVERY_LIMIT, missing_queues, service_queues, switch
+from services.kit.queue_admin import missing_queues, service_queues, switch
+from services.kit.queues import DELIVERY_LIMIT
 from services.kit.rpc import rpc
 from services.kit.runner import nameko_config
 from tests.support import TEST_NAME
@@ -150,7 +151,7 @@ def test_wait_for_topology_returns_once_the_event_queues_exist(vhost):
     queues = service_queues(WaitProbe, quorum=True)
     assert missing_queues(vhost, queues) == [q.name for q in queues]
     env = {**os.environ, "AMQP_URI": vhost}
-    waiter = subprocess.Popen([sys.executable, "-m", "services.kit.queues", "wait",
+    waiter = subprocess.Popen([sys.executable, "-m", "services.kit.queue_admin", "wait",
                                "tests.service.test_quorum_queues:WaitProbe"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
