@@ -115,6 +115,7 @@ def service_classes() -> list[type]:
 def topology(classes: list[type] | None = None) -> dict[str, list[dict[str, Any]]]:
     """Exchanges, durable queues and bindings, before any service starts."""
     from services.kit.handlers import handler_queues
+    from services.kit.queues import queue_arguments, quorum_in_environ
 
     classes = service_classes() if classes is None else classes
     exchanges = [{"name": RPC_EXCHANGE, "type": "topic"}] + [
@@ -137,8 +138,10 @@ def topology(classes: list[type] | None = None) -> dict[str, list[dict[str, Any]
     return {
         "exchanges": [{**e, "durable": True, "auto_delete": False, "internal": False,
                        "arguments": {}} for e in exchanges],
-        "queues": [{"name": q, "durable": True, "auto_delete": False, "arguments": {}}
-                   for q in queues],
+        # quorum queues when AMQP_QUORUM_QUEUES says so, as each service then declares
+        # its own (a declaration differing from the admin's would be refused)
+        "queues": [{"name": q, "durable": True, "auto_delete": False,
+                    "arguments": queue_arguments(quorum_in_environ())} for q in queues],
         "bindings": [{"source": s, "destination": q, "destination_type": "queue",
                       "routing_key": k, "arguments": {}} for s, q, k in bindings],
     }

@@ -35,6 +35,20 @@ def service_queues(service_cls: type, quorum: bool) -> list[Queue]:
     return queues
 
 
+def declare_queues(amqp_uri: str, service_classes: list[type], quorum: bool) -> list[str]:
+    """Declare the classes' handler queues and their exchanges, under an admin identity,
+    as the set-up does before a release (a queue that already exists keeps its kind:
+    `switch` changes it); their names."""
+    names = []
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        for cls in service_classes:
+            for queue in handler_queues(cls, quorum):
+                queue(channel).declare()
+                names.append(queue.name)
+    return names
+
+
 def _move(channel: Any, source: str, target: str) -> int:
     """Every message of `source` into `target`, each acked once the broker confirmed it."""
     moved = 0

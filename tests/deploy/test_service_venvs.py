@@ -20,10 +20,10 @@ import requests
 
 from deploy import infra, service_venvs
 from deploy import k8s_manifests as k8s
+from deploy.broker import identity_uri
 from deploy.dependency_sets import SERVICES
 from deploy.suite import dev_keys
-from services.kit.handlers import declare_queues
-from services.kit.loader import load_service
+from services.kit.identities import service_user
 from services.kit.migrate import drop_database
 from tests import support
 from tests.support import PG, TEST_NAME
@@ -51,7 +51,8 @@ def stack(tmp_path_factory):
     s3 = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
                            str(S3_PORT)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(var), "PYTHONUNBUFFERED": "1",
-           "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{VHOST}",
+           # each process logs in as its own broker user (see as_identity)
+           "AMQP_URI": f"amqp://127.0.0.1:5672/{VHOST}",
            "LOG_LEVEL": "INFO", "S3_ENDPOINT_URL": f"http://127.0.0.1:{S3_PORT}",
            "S3_ACCESS_KEY_ID": "memberspace-dev", "S3_SECRET_ACCESS_KEY": "memberspace-dev",
            "S3_BUCKET_PREFIX": f"{TEST_NAME.replace('_', '-')}-venvs-",
@@ -67,8 +68,14 @@ def stack(tmp_path_factory):
         drop_database(url(service))
 
 
+def as_identity(stack, user: str) -> dict[str, str]:
+    return {**stack["env"], "AMQP_URI": identity_uri(stack["env"]["AMQP_URI"], user)}
+
+
 def run(stack, service: str, *args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([str(stack["python"][service]), *args], env=stack["env"],
+    user = kw.pop("user", service_user(service))
+    return subprocess.run([str(stack["python"][service]), *args],
+                          env=as_identity(stack, user),
                           cwd=service_venvs.stage_code(service) if kw.pop("stage", False)
                           else service_venvs.VENVS / f"{service}-app",
                           capture_output=True, text=True, timeout=kw.pop("timeout", 180))
@@ -77,7 +84,7 @@ def run(stack, service: str, *args: str, **kw) -> subprocess.CompletedProcess:
 def ready(stack, service: str) -> bool:
     try:
         return run(stack, service, "-m", "services.kit.health", service,
-                   timeout=30).returncode == 0
+                   user="memberspace-health", timeout=30).returncode == 0
     except Exception as exc:  # the probe's own timeout (eventlet's green TimeoutExpired)
         assert "TimeoutExpired" in type(exc).__name__, exc
         return False
@@ -88,9 +95,7 @@ def test_each_service_migrates_and_starts_from_its_own_virtualenv(stack):
         done = run(stack, service, "-m", "services.kit.migrate", service, stage=True)
         assert done.returncode == 0, done.stdout + done.stderr
     service_venvs.stage_code("gateway")
-    # the topology (the deploy's broker resources) before any service starts
-    declare_queues(stack["env"]["AMQP_URI"],
-                   [load_service(k8s.SERVICES[s]["class"]) for s in DATABASE_SERVICES])
+    # the topology (the deploy's broker resources) came with the vhost's set-up
     processes: dict[str, subprocess.Popen] = {}
     logs = stack["var"] / "logs"
     logs.mkdir()
@@ -99,7 +104,7 @@ def test_each_service_migrates_and_starts_from_its_own_virtualenv(stack):
             log = open(logs / f"{service}.log", "wb")
             processes[service] = subprocess.Popen(
                 [str(stack["python"][service]), "-m", "services.kit.runner",
-                 k8s.SERVICES[service]["class"]], env=stack["env"],
+                 k8s.SERVICES[service]["class"]], env=as_identity(stack, service_user(service)),
                 cwd=service_venvs.VENVS / f"{service}-app", stdout=log,
                 stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 480  # a loaded 2-core machine: imports take 20 s
