@@ -44,6 +44,9 @@ def declare_queues(amqp_uri: str, service_classes: list[type], quorum: bool) -> 
         channel = conn.channel()
         for cls in service_classes:
             for queue in handler_queues(cls, quorum):
+                # services never declare exchanges (no_declare): the admin does
+                channel.exchange_declare(exchange=queue.exchange.name, type="topic",
+                                         durable=True, auto_delete=False)
                 queue(channel).declare()
                 names.append(queue.name)
     return names

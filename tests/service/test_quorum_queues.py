@@ -20,10 +20,12 @@ from services.kit.queue_admin import declare_queues, missing_queues, service_que
 from services.kit.queues import DELIVERY_LIMIT
 from services.kit.rpc import rpc
 from services.kit.runner import nameko_config
-from tests.support import TEST_NAME, harness_uri
+from tests.support import TEST_NAME
 
 VHOST = f"{TEST_NAME}_quorum"
-URI = harness_uri(VHOST)  # the tests' broker user: every right on a test vhost
+# the admin identity: declaring the topology and switching queues are admin steps (the
+# switch moves messages through the default exchange, which no suite identity may use)
+URI = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 
 
 class QuorumProbe:
@@ -61,6 +63,8 @@ def arguments(row: dict) -> dict:
 @pytest.fixture(scope="module")
 def vhost():
     infra.ensure_vhost(VHOST, fresh=True)
+    subprocess.run(["rabbitmqctl", "set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"],
+                   check=True, capture_output=True)
     yield URI
     subprocess.run(["rabbitmqctl", "delete_vhost", VHOST], check=False, capture_output=True)
 
