@@ -68,6 +68,8 @@ class Route:
     other_content: tuple[str, ...] = ()
     # agent routes: the role the agent needs (services.kit.roles; default `agent`)
     role: str | None = None
+    # a state-changing route that still works in maintenance (login, refresh, logout)
+    during_maintenance: bool = False
     name: str = field(default="")
 
     @property

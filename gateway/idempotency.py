@@ -82,16 +82,19 @@ class IdempotencyStore:
 
 
 class SharedState(DependencyProvider):
-    """State every gateway instance shares, in Redis: idempotency keys and rate limits."""
+    """State every gateway instance shares, in Redis: idempotency keys, rate limits and
+    the maintenance flag."""
 
     def setup(self) -> None:
         from gateway.limits import RateLimiter
+        from gateway.maintenance import MaintenanceSwitch
 
         settings = self.container.config["SETTINGS"]
         client = redis.Redis.from_url(settings.GATEWAY_REDIS_URL, socket_timeout=2,
                                       socket_connect_timeout=2)
         self.idempotency = IdempotencyStore(client, prefix=settings.GATEWAY_REDIS_PREFIX)
         self.limits = RateLimiter(client, prefix=settings.GATEWAY_REDIS_PREFIX)
+        self.maintenance = MaintenanceSwitch(client, settings.GATEWAY_REDIS_PREFIX)
 
     def get_dependency(self, worker_ctx: Any) -> SharedState:
         return self

@@ -53,6 +53,8 @@ def _operation(route: Route) -> dict[str, Any]:
         problems += [(401, "session_ended"), (403, "wrong_audience"), (403, "csrf_invalid")]
     if route.access == AGENT:
         problems.append((403, "role_required"))
+    if route.method not in ("GET", "HEAD") and not route.during_maintenance:
+        problems.append((503, "maintenance"))
     if route.access == MEMBER and not route.allowed_without_email:
         problems.append((403, "email_not_validated"))
     if route.access == MEMBER:

@@ -31,7 +31,14 @@ from gateway.idempotency import SharedState
 from gateway.limits import client_ip, parse_networks
 from gateway.revocation import RevocationView
 from gateway.routes.documents import DocumentsUploadSettings
-from gateway.security import TokenKeys, authenticate, enforce_account_state, enforce_role
+from gateway.security import (
+    SAFE_METHODS,
+    TokenKeys,
+    authenticate,
+    enforce_account_state,
+    enforce_role,
+)
+from gateway.static import WebAppFiles, is_app_path
 from gateway.web import http
 from services.kit.config import BaseSettings, Flag, Settings, Url
 from services.kit.context import (
@@ -97,6 +104,11 @@ class GatewaySettings(BaseSettings, StorageSettings, DocumentsUploadSettings):
     # who may read /health's details (each service's checks); others get {status} alone
     GATEWAY_HEALTH_DETAIL_NETWORKS = Networks(
         load_default=lambda: parse_networks("127.0.0.0/8,::1/128"))
+    GATEWAY_PASSWORD_CHECK_LIMIT_PER_IP, GATEWAY_PASSWORD_CHECK_LIMIT_WINDOW = \
+        address_limit(120, 60)
+    GATEWAY_STATUS_LIMIT_PER_IP, GATEWAY_STATUS_LIMIT_WINDOW = address_limit(300, 60)
+    # the built web app (webapp/ -> npm run build); relative to the repository
+    GATEWAY_WEB_DIR = fields.String(load_default="gateway/web")
     GATEWAY_WEB_APP_URL = Url(("http", "https"), load_default="http://127.0.0.1:8000/")
     GATEWAY_MOBILE_REDIRECT_URL = fields.String(load_default="memberspace://mconnect")
     # the fund's staff's routes (/api/v1/agent/...): off on the public gateway, on on
@@ -128,6 +140,7 @@ class GatewayService:
     documents = ServiceRpc("documents")
     pension = ServiceRpc("pension")
     storage = StorageProvider("quarantine", "documents", "forms")
+    web_app = WebAppFiles()
 
     @http(ALL_METHODS, "/")
     def root(self, request: Request) -> Response:
@@ -174,7 +187,11 @@ class GatewayService:
         return response
 
     def handle(self, request: Request, request_id: str) -> Response:
+        if is_app_path(request):
+            return self.web_app.serve(request)
         route, params = ROUTERS[self.settings.GATEWAY_STAFF_ROUTES].match(request)
+        if request.method not in SAFE_METHODS and not route.during_maintenance:
+            self.shared.maintenance.refuse_changes()
         call = Call(request, self, self.worker, request_id, params,
                     client_ip=client_ip(request, self.settings.GATEWAY_TRUSTED_PROXIES))
         if route.rate_limit:

@@ -77,6 +77,12 @@ def test_env(tmp_path_factory: pytest.TempPathFactory, oidc_provider) -> dict[st
         url = env[f"{service.upper()}_DATABASE_URL"]
         drop_database(url)
         upgrade(service, url)
+    web = var / "web"  # a stand-in for the built web app (webtests/ test the real one)
+    (web / "assets").mkdir(parents=True)
+    (web / "index.html").write_text('<!doctype html><html lang="fr"><head><title>'
+                                    'web-app-test-page</title></head><body></body></html>')
+    (web / "assets" / "app-test.js").write_text("export {};\n")
+    env["GATEWAY_WEB_DIR"] = str(web)
     os.environ.update(env)  # for in-process helpers (RPC proxies, settings)
     env["VAR_DIR"] = str(var)
     return env

@@ -73,6 +73,7 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "NOTIFICATIONS_SMTP_PORT": str(test_port(18025)),
         "NOTIFICATIONS_PUBLIC_BASE_URL": "https://app.example.mc",
         "GATEWAY_LOGIN_LIMIT_PER_IP": "100000",
+        "GATEWAY_PASSWORD_CHECK_LIMIT_PER_IP": "40",
         "S3_ENDPOINT_URL": f"http://127.0.0.1:{test_port(18055)}",
         "S3_BUCKET_PREFIX": f"{TEST_NAME.replace('_', '-')}-",
     }

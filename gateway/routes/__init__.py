@@ -1,6 +1,7 @@
 """Route modules, one per area; importing them registers their routes."""
 
 from gateway.routes import (  # noqa: F401
+    account,
     agent,
     auth,
     benefits,
@@ -11,6 +12,7 @@ from gateway.routes import (  # noqa: F401
     pension,
     requests,
     staff,
+    status,
     system,
     wallet,
 )

@@ -34,7 +34,8 @@ def session_answer(call: Call, answer: dict[str, Any], schema: type) -> Any:
 
 
 @route("POST", "/api/v1/auth/login", body=LoginRequest, response=LoginAnswer,
-       rate_limit="login", summary="Log in with identifier and password", tags=("auth",),
+       rate_limit="login", during_maintenance=True,
+       summary="Log in with identifier and password", tags=("auth",),
        problems=LOGIN_PROBLEMS)
 def login(call: Call) -> Any:
     body = call.body
@@ -43,6 +44,7 @@ def login(call: Call) -> Any:
 
 
 @route("POST", "/api/v1/auth/refresh", response=TokenAnswer, rate_limit="refresh",
+       during_maintenance=True,
        summary="Rotate the refresh token (from the body, or the web cookie with the CSRF "
                "header) for a new pair", tags=("auth",),
        problems=((401, "invalid_refresh_token"), (401, "refresh_token_reused"),
@@ -62,7 +64,7 @@ def refresh(call: Call) -> Any:
     return session_answer(call, answer, TokenAnswer)
 
 
-@route("POST", "/api/v1/auth/logout", access=MEMBER, status=204,
+@route("POST", "/api/v1/auth/logout", access=MEMBER, status=204, during_maintenance=True,
        allowed_before_password_change=True, allowed_without_email=True,
        summary="End this session", tags=("auth",))
 def logout(call: Call) -> Response:

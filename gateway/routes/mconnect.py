@@ -93,7 +93,8 @@ def _finish(call: Call) -> Response:
 
 
 @route("POST", "/api/v1/auth/mconnect/token", body=MobileCode, response=LoginAnswer,
-       rate_limit="login", summary="The mobile app exchanges its one-time code for tokens",
+       rate_limit="login", during_maintenance=True,
+       summary="The mobile app exchanges its one-time code for tokens",
        tags=("auth",), problems=((401, "invalid_code"),))
 def mobile_token(call: Call) -> Any:
     return session_answer(call, call.services.auth.mconnect_exchange(call.body["code"]),

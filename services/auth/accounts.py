@@ -191,6 +191,17 @@ def password_errors(person: Person, password: Any, field: str) -> list[dict[str,
     return [FieldError(field, v.code, v.detail) for v in check_password(password, facts(person))]
 
 
+def check_new_password(session: DbSession, password: Any,
+                       member_id: str | None = None) -> list[dict[str, str]]:
+    """Every member rule `password` breaks, as field errors on `password`: with the
+    member's own facts (names, numbers, birth date) when the caller is logged in."""
+    if member_id is not None:
+        return password_errors(get_person(session, member_id), password, "password")
+    if not isinstance(password, str):
+        return [FieldError("password", "invalid", "Expected a string.")]
+    return [FieldError("password", v.code, v.detail) for v in check_password(password)]
+
+
 def set_credentials(tx: UnitOfWork, hashing: PasswordHashing, member_id: str,
                     data: Any) -> Person:
     """The fund sets a password: an initial one to change, or one migrated from the

@@ -9,7 +9,15 @@ from marshmallow import fields, validate
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
-from services.auth import accounts, agent_login, agents, mconnect_login, recovery, sessions
+from services.auth import (
+    accounts,
+    agent_login,
+    agents,
+    mconnect_login,
+    member_sessions,
+    recovery,
+    sessions,
+)
 from services.auth.factor import FactorBox
 from services.auth.hashing import Argon2Parameters, PasswordHashing
 from services.auth.mconnect import MConnectClient, MConnectConfig
@@ -178,6 +186,30 @@ class AuthService(HealthEntrypoints):
     def logout(self, session_id: str, principal_id: str) -> None:
         with self.db.transaction() as tx:
             sessions.logout(tx, session_id, principal_id)
+
+    @rpc
+    def check_password(self, password: str, member_id: str | None = None) -> dict:
+        """The member password rules `password` breaks (nothing is stored)."""
+        with self.db.read() as session:
+            errors = accounts.check_new_password(session, password, member_id)
+        return {"acceptable": not errors, "errors": errors}
+
+    # -- the member's own sessions (issue 18 §1) ----------------------------------------
+    @rpc
+    def list_sessions(self, member_id: str, current_session_id: str | None = None) -> dict:
+        with self.db.member_read(member_id, "sessions.read") as session:
+            return {"items": member_sessions.list_active(session, member_id,
+                                                         current_session_id)}
+
+    @rpc
+    def end_session(self, member_id: str, session_id: str) -> dict:
+        with self.db.transaction() as tx:
+            return member_sessions.end_one(tx, member_id, session_id)
+
+    @rpc
+    def end_other_sessions(self, member_id: str, current_session_id: str) -> dict:
+        with self.db.transaction() as tx:
+            return member_sessions.end_others(tx, member_id, current_session_id)
 
     # -- the validated e-mail and the forgotten password ----------------------------------
     @rpc

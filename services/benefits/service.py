@@ -249,6 +249,14 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
                                          self.settings.BENEFITS_IMPORT_WINDOW)
 
     @rpc
+    def update_window(self) -> dict:
+        """The nightly window in which the fund's data is updated (the import window):
+        the gateway's `GET /api/v1/status` tells members about it."""
+        start, end = (int(h) for h in self.settings.BENEFITS_IMPORT_WINDOW.split("-"))
+        return {"start": f"{start:02d}:00", "end": f"{end:02d}:00",
+                "timezone": imports.MONACO.key}
+
+    @rpc
     def set_bank_account(self, member_id: str, iban: str) -> None:
         with self.db.transaction() as tx:
             profiles.set_bank_account(tx, self.box, member_id, iban)

@@ -13,7 +13,7 @@ from tests.support import assert_problem
 
 def test_unknown_route_and_method_are_problems(api, suite):
     assert_problem(api.get("/api/v1/nothing-here"), 404, "not_found")
-    assert_problem(api.get("/"), 404, "not_found")
+    assert_problem(api.get("/api/"), 404, "not_found")
     r = api.request("DELETE", "/api/v1/me")
     assert_problem(r, 405, "method_not_allowed")
     assert "GET" in r.headers["Allow"]
