@@ -5,7 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-service test-e2e event-snapshot seed seed-large migrate bench lint format lock requirements k8s clean help
+WEB_SOURCES := $(shell find webapp/src -type f 2>/dev/null) webapp/index.html webapp/vite.config.js
+WEB_BUILT := gateway/web/index.html
+NODE_STAMP := webapp/node_modules/.package-lock.json
+
+.PHONY: run test test-unit test-service test-e2e event-snapshot webtest web seed seed-large migrate bench lint format lock requirements k8s clean help
 
 help:
 	@echo "make run     set everything up and start the suite (gateway on http://127.0.0.1:8000)"
@@ -19,6 +23,8 @@ help:
 	@echo "make lint    ruff"
 	@echo "make requirements  rewrite each service's dependency set (deploy/requirements/) from the lock"
 	@echo "make k8s     rewrite deploy/k8s/ from deploy/k8s_manifests.py"
+	@echo "make web     build the web app (webapp/ -> gateway/web/)"
+	@echo "make webtest the browser tests alone"
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
@@ -29,7 +35,18 @@ $(STAMP): requirements.lock
 
 venv: $(STAMP)
 
-run: $(STAMP)
+# The web app (webapp/ -> gateway/web/), built from packages pinned in package-lock.json.
+$(NODE_STAMP): webapp/package.json webapp/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required to build the web app (apt-get install nodejs npm)"; exit 1; }
+	cd webapp && npm ci --no-audit --no-fund
+	@touch $(NODE_STAMP)
+
+$(WEB_BUILT): $(NODE_STAMP) $(WEB_SOURCES)
+	cd webapp && npm run build
+
+web: $(WEB_BUILT)
+
+run: $(STAMP) $(WEB_BUILT)
 	$(PY) -m deploy.suite run
 
 seed: $(STAMP)
@@ -38,8 +55,13 @@ seed: $(STAMP)
 migrate: $(STAMP)
 	$(PY) -m deploy.suite migrate
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_BUILT)
 	$(PY) -m pytest
+	$(PY) -m pytest webtests
+
+# the browser tests alone (headless Debian chromium driven by Playwright)
+webtest: $(STAMP) $(WEB_BUILT)
+	$(PY) -m pytest webtests
 
 test-unit: $(STAMP)
 	$(PY) -m pytest -m unit

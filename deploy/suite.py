@@ -185,6 +185,18 @@ class Suite:
                                    f"{self.log_dir / (name + '.log')}")
             time.sleep(0.1)
 
+    def start_mconnect_standin(self, port: int) -> None:
+        """A local OpenID provider standing in for MConnect, with the demo people
+        (deploy.mconnect_standin); auth is pointed at it. Before `start`."""
+        from deploy import mconnect_standin
+
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        callback = f"{self.gateway_url}/api/v1/auth/mconnect/callback"
+        process, settings = mconnect_standin.start(
+            "127.0.0.1", port, callback, self.log_dir / "mconnect.log", self.env)
+        self.processes["mconnect"] = process
+        self.env.update(settings)
+
     @property
     def mail_dir(self) -> Path:
         return self.log_dir.parent / "mail"
@@ -242,6 +254,9 @@ def run() -> int:
     try:
         set_up_broker(suite)  # interrupted, its rabbitmqctl is killed with it
         print("starting services ...", flush=True)
+        standin = not suite.env.get("AUTH_MCONNECT_DISCOVERY_URL")
+        if standin:
+            suite.start_mconnect_standin(int(suite.env.get("MCONNECT_STANDIN_PORT", "8010")))
         suite.start()
         suite.seed()
         from deploy.demo import print_logins
@@ -254,6 +269,11 @@ def run() -> int:
             print(f"local S3 (moto) runs at {suite.env['S3_ENDPOINT_URL']} and keeps objects "
                   "in memory: they are gone when the suite stops")
         print_logins()
+        print(f"web app: {suite.gateway_url}/")
+        if standin:
+            print("log in with MConnect: a local stand-in provider at "
+                  f"{suite.env['AUTH_MCONNECT_DISCOVERY_URL'].split('/.well-known')[0]} (not "
+                  "the real MConnect); on its page type a demo name, e.g. paul.garnier")
         print("Ctrl-C stops everything.", flush=True)
         while True:
             for name, proc in suite.processes.items():
