@@ -4,6 +4,8 @@ or critical violation."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support import new_member
@@ -27,6 +29,7 @@ def visit(page, path: str, name: str, found: dict) -> None:
         raise
     page.wait_for_load_state("networkidle")
     shoot(page, name)
+    assert not re.search(r"\b(null|undefined|NaN)\b", page.inner_text("body")), name
     violations = axe_violations(page)
     if violations:
         found[name] = violations

@@ -58,7 +58,7 @@ const alerts = {
   async render(main, ctx) {
     const page = await get("/api/v1/me/notifications?limit=50");
     const again = () => ctx.navigate("/alerts", { replace: true });
-    main.append(h("h1", {}, t("alerts.title")),
+    main.append(...[h("h1", {}, t("alerts.title")),
       page.items.some((a) => !a.read)
         ? h("p", {}, h("button", { type: "button", class: "secondary", async onclick() {
             await post("/api/v1/me/notifications/read-all");
@@ -66,7 +66,7 @@ const alerts = {
           } }, t("alerts.markall")))
         : null,
       page.items.length ? h("ul", { class: "alerts" }, page.items.map((a) => alertItem(a, again)))
-                        : h("p", {}, t("alerts.none")));
+                        : h("p", {}, t("alerts.none"))].filter(Boolean));
   },
 };
 
@@ -150,13 +150,13 @@ const sessions = {
           if (s.current) { ctx.state.me = null; ctx.setNotice(t("logout.done")); return ctx.navigate("/login", { replace: true }); }
           again(t("sessions.one.ended"));
         } }, s.current ? t("sessions.endthis") : t("sessions.end")));
-    main.append(h("h1", {}, t("sessions.title")), h("p", {}, t("sessions.intro")),
+    main.append(...[h("h1", {}, t("sessions.title")), h("p", {}, t("sessions.intro")),
       notice ? h("p", { class: "alert success", role: "status" }, notice) : null,
       others.length ? h("p", {}, h("button", { type: "button", class: "danger", async onclick() {
         const answer = await post("/api/v1/me/sessions/end-others");
         again(t("sessions.ended", { count: answer.ended }));
       } }, t("sessions.endothers"))) : h("p", {}, t("sessions.none")),
-      h("ul", { class: "sessions" }, items.map(row)));
+      h("ul", { class: "sessions" }, items.map(row))].filter(Boolean));
   },
 };
 
