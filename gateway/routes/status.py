@@ -72,6 +72,7 @@ def language(call: Call) -> str:
 
 
 @route("GET", "/api/v1/status", response=Status, rate_limit="status",
+       problems=((429, "too_many_requests"),),
        summary="The nightly update window (and whether it is now) and maintenance, with "
                "its message in French and English", tags=("system",))
 def status(call: Call) -> Any:

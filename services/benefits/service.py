@@ -14,6 +14,7 @@ from services.benefits import cards, export, feed_imports, ledger, profiles
 from services.benefits.models import Member, Profile
 from services.benefits.secrets_box import SecretBox
 from services.benefits.wallet import passes, web_service
+from services.kit import clock
 from services.kit.config import BaseSettings, Settings, database_url_field
 from services.kit.context import RequestContext
 from services.kit.db import Database
@@ -254,7 +255,7 @@ class BenefitsService(HealthEntrypoints, MemberCopyHandlers):
         the gateway's `GET /api/v1/status` tells members about it."""
         start, end = (int(h) for h in self.settings.BENEFITS_IMPORT_WINDOW.split("-"))
         return {"start": f"{start:02d}:00", "end": f"{end:02d}:00",
-                "timezone": imports.MONACO.key}
+                "timezone": clock.MONACO.key}
 
     @rpc
     def set_bank_account(self, member_id: str, iban: str) -> None:

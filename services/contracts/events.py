@@ -23,9 +23,9 @@ from services.contracts.requests import DOCUMENT_CATEGORIES, REQUEST_TYPE_PATTER
 
 LOGIN_METHODS = ("password", "mconnect")
 PASSWORD_METHODS = ("change", "reset")
-SESSION_END_REASONS = ("logout", "password_changed", "password_reset", "credentials_reset",
-                       "refresh_token_reused", "member_deleted", "agent_deleted",
-                       "agent_disabled", "factor_reset", "idle")
+SESSION_END_REASONS = ("logout", "ended_by_member", "password_changed", "password_reset",
+                       "credentials_reset", "refresh_token_reused", "member_deleted",
+                       "agent_deleted", "agent_disabled", "factor_reset", "idle")
 AMOUNT_PATTERN = r"^[0-9]+\.[0-9]{2}$"  # a decimal with two digits, as text
 CURRENCIES = ("EUR",)
 PAID_TO = ("member", "insurer")  # a refund paid to the member, or to the complementary insurer
