@@ -70,6 +70,9 @@ def dev_keys(var: Path) -> dict[str, str]:
         development_google_config(wallet / "google")
         print(f"made development wallet keys (self-signed pass certificate, service-account "
               f"key): {wallet}", flush=True)
+    from services.kit.production import mark_development
+
+    mark_development(keys)  # a production start refuses keys under this marker
     return {"AUTH_SIGNING_KEY_FILE": str(signing), "AUTH_FACTOR_KEY_FILE": str(factor_key),
             "BENEFITS_CARD_KEY_FILE": str(card),
             "BENEFITS_SECRET_KEY_FILE": str(secret),
@@ -197,6 +200,15 @@ class Suite:
         self.processes["mconnect"] = process
         self.env.update(settings)
 
+    def service_env(self, name: str) -> dict[str, str]:
+        """The suite's environment, with `<NAME>_METRICS_PORT` as that process's
+        METRICS_PORT: one machine, so one probe port per service."""
+        env = dict(self.env)
+        port = self.env.get(f"{name.upper()}_METRICS_PORT")
+        if port:
+            env["METRICS_PORT"] = port
+        return env
+
     @property
     def mail_dir(self) -> Path:
         return self.log_dir.parent / "mail"
@@ -214,7 +226,8 @@ class Suite:
             if self.env.get("MEMBERSPACE_LOCAL_S3", "true") != "false":
                 self.start_local_s3()
             for name, path in SERVICES.items():
-                env = {**self.env, "AMQP_URI": self.identity_uri(service_user(name))}
+                env = {**self.service_env(name),
+                       "AMQP_URI": self.identity_uri(service_user(name))}
                 self.processes[name] = spawn(["-m", "services.kit.runner", path], env,
                                              self.log_dir / f"{name}.log")
             wait_for_http(self.gateway_url + "/health", self.processes, self.log_dir, timeout)

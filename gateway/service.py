@@ -50,6 +50,7 @@ from services.kit.context import (
     RequestContext,
 )
 from services.kit.logging import get_logger
+from services.kit.metrics import ROUTE_KEY
 from services.kit.rpc import ServiceRpc
 from services.kit.storage import StorageProvider, StorageSettings
 
@@ -192,6 +193,7 @@ class GatewayService:
         route, params = ROUTERS[self.settings.GATEWAY_STAFF_ROUTES].match(request)
         if request.method not in SAFE_METHODS and not route.during_maintenance:
             self.shared.maintenance.refuse_changes()
+        request.environ[ROUTE_KEY] = route.path  # the metrics' route label
         call = Call(request, self, self.worker, request_id, params,
                     client_ip=client_ip(request, self.settings.GATEWAY_TRUSTED_PROXIES))
         if route.rate_limit:

@@ -35,6 +35,11 @@ def harness_uri(vhost: str, user: str = "memberspace-tests") -> str:
     return identity_uri(f"amqp://127.0.0.1:5672/{vhost}", user)
 
 
+# each process's /metrics, /livez, /readyz (services.kit.probes)
+METRICS_PORTS = {name: test_port(18060 + i) for i, name in enumerate(
+    ("auth", "notifications", "benefits", "documents", "pension", "gateway"))}
+
+
 def suite_overrides(signing_key: Path) -> dict[str, str]:
     return {
         # the test harness's broker identity (the suite's processes log in as their own)
@@ -76,6 +81,8 @@ def suite_overrides(signing_key: Path) -> dict[str, str]:
         "GATEWAY_PASSWORD_CHECK_LIMIT_PER_IP": "40",
         "S3_ENDPOINT_URL": f"http://127.0.0.1:{test_port(18055)}",
         "S3_BUCKET_PREFIX": f"{TEST_NAME.replace('_', '-')}-",
+        "METRICS_ADDRESS": "127.0.0.1",
+        **{f"{name.upper()}_METRICS_PORT": str(port) for name, port in METRICS_PORTS.items()},
     }
 
 

@@ -77,6 +77,9 @@ class BaseSettings(Schema):
     RPC_TIMEOUT = fields.Float(load_default=10.0, validate=validate.Range(0.1, 300))
     TIMEZONE = fields.String(load_default="Europe/Monaco")
     AUDIT_RETENTION_DAYS = fields.Integer(load_default=730, validate=validate.Range(30, 3650))
+    # /metrics, /livez and /readyz (services.kit.probes); 0 = not served
+    METRICS_PORT = fields.Integer(load_default=0, validate=validate.Range(0, 65535))
+    METRICS_ADDRESS = fields.String(load_default="0.0.0.0")  # noqa: S104 (probes come from outside)
 
 
 def local_database_url(database: str) -> str:

@@ -1,6 +1,8 @@
 """Create a service's database if missing and bring it to the latest revision.
 
     python -m services.kit.migrate auth [benefits ...]
+    python -m services.kit.migrate --downgrade benefits 0004   # roll back to a revision
+    python -m services.kit.migrate --current benefits          # the database's revision
 
 Each service keeps its own Alembic history in `services/<name>/migrations`; the
 database URL comes from `<NAME>_DATABASE_URL` (default: `memberspace_<name>`).
@@ -105,7 +107,23 @@ def run_env(metadata: sa.MetaData) -> None:
     engine.dispose()
 
 
+def downgrade(service: str, revision: str, url: str | None = None) -> None:
+    """Roll a service's database back to `revision` (`-1`: one step; `base`: empty)."""
+    command.downgrade(alembic_config(service, url), revision)
+
+
+def current(service: str, url: str | None = None) -> None:
+    command.current(alembic_config(service, url), verbose=False)
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 4 and argv[1] == "--downgrade":
+        downgrade(argv[2], argv[3])
+        print(f"{argv[2]}: database at revision {argv[3]}")
+        return 0
+    if len(argv) == 3 and argv[1] == "--current":
+        current(argv[2])
+        return 0
     for service in argv[1:]:
         upgrade(service)
         print(f"{service}: database at latest revision")

@@ -37,6 +37,13 @@ from nameko.runners import ServiceRunner  # noqa: E402
 from services.kit.config import ConfigError, StartRefused, load_settings  # noqa: E402
 from services.kit.loader import load_service  # noqa: E402
 from services.kit.logging import configure_logging, get_logger  # noqa: E402
+from services.kit.probes import instrument  # noqa: E402
+from services.kit.probes import serve as serve_probes  # noqa: E402
+from services.kit.production import (  # noqa: E402
+    development_defaults,
+    is_production,
+    refusal_line,
+)
 from services.kit.wire import install as install_wire_json  # noqa: E402
 
 
@@ -118,6 +125,9 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"{service_cls.name}: {exc.code}", file=sys.stderr)
         return 78  # EX_CONFIG
+    if is_production() and (problems := development_defaults(settings)):
+        print(refusal_line(service_cls.name, problems), file=sys.stderr)
+        return 78  # EX_CONFIG
     configure_logging(service_cls.name, settings.LOG_LEVEL, settings.LOG_FORMAT)
     install_wire_json()
     log = get_logger(__name__)
@@ -129,6 +139,8 @@ def main(argv: list[str]) -> int:
         return 78  # EX_CONFIG
     runner = ServiceRunner(config)
     runner.add_service(service_cls)
+    container = runner.service_map[service_cls.name]
+    instrument(container)  # RPC, event and HTTP metrics (services.kit.metrics)
 
     def on_signal(signum: int, _frame: Any) -> None:
         log.info("service_stopping", signal=signum)
@@ -138,6 +150,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         runner.start()
+        serve_probes(container, settings)  # /metrics /livez /readyz on METRICS_PORT
     except StartRefused as exc:  # a dependency provider cannot work with what it found
         print(f"{service_cls.name}: {exc}", file=sys.stderr)
         runner.kill()
