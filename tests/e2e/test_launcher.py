@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from deploy.suite import ROOT
-from tests.support import PG, TEST_NAME, test_port
+from tests.support import METRICS_PORTS, PG, TEST_NAME, test_port
 
 
 def marked_processes(marker: str) -> list[int]:
@@ -47,6 +47,8 @@ def launch(tmp_path, test_env):
 
     infra.ensure_vhost(name, fresh=True)  # its services must not answer the suite's calls
     env["AMQP_URI"] = test_env["AMQP_URI"].rsplit("/", 1)[0] + "/" + name
+    for service in METRICS_PORTS:  # the running suite's probe ports are taken
+        env.pop(f"{service.upper()}_METRICS_PORT", None)
     for service in ("auth", "notifications", "benefits", "documents", "pension"):
         env[f"{service.upper()}_DATABASE_URL"] = f"{PG}/{name}_{service}"
     started: list[subprocess.Popen] = []
