@@ -103,6 +103,8 @@ MEANINGS: dict[str, str] = {
     "GATEWAY_COOKIE_DOMAIN": "Domain of the refresh cookie; empty: host only.",
     "GATEWAY_CORS_ORIGINS": "Comma-separated origins allowed by CORS.",
     "GATEWAY_TRUSTED_PROXIES": "Addresses/CIDRs whose X-Forwarded-For is believed.",
+    "GATEWAY_HEALTH_DETAIL_NETWORKS": "Networks that read `GET /health`'s per-service "
+                                      "checks; others get its status alone.",
     "GATEWAY_WEB_APP_URL": "The web app's address (MConnect returns there).",
     "GATEWAY_MOBILE_REDIRECT_URL": "The mobile app's MConnect return address.",
 }
