@@ -22,6 +22,18 @@ END = "<!-- end of settings table -->"
 MEANINGS: dict[str, str] = {
     # every service
     "AMQP_URI": "RabbitMQ connection (RPC and events). Production: its own user, never guest.",
+    "AMQP_USER_ID": "The broker user this process is (sent as `user_id` on every message); "
+                    "set it when RabbitMQ authenticates by certificate.",
+    "AMQP_QUORUM_QUEUES": "`true`: the service's own queues are quorum queues (the same "
+                          "value everywhere, the topology's included).",
+    "AUTH_AGENT_SESSION_TTL": "Seconds an agent session lives at most (8 hours).",
+    "AUTH_AGENT_IDLE_TIMEOUT": "Seconds without a refresh after which an agent session ends.",
+    "AUTH_DEVELOPMENT_FACTOR": "Accept the documented development TOTP secret for the demo "
+                               "staff (`make run` only; production refuses it).",
+    "AUTH_FACTOR_KEY_FILE": "The key sealing agents' TOTP secrets (Fernet).",
+    "GATEWAY_STAFF_ROUTES": "`false` on the public gateway: every staff route answers 404; "
+                            "`true` on the internal one.",
+    "GATEWAY_WEB_DIR": "The built web app the gateway serves outside /api/.",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR.",
     "LOG_FORMAT": "`json` (one object per line, for collectors) or `console`.",
     "MAX_WORKERS": "Concurrent workers (calls and events) per process; also bounds the "

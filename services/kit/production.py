@@ -26,7 +26,8 @@ PUBLIC_URLS = ("DOCUMENTS_PUBLIC_BASE_URL", "NOTIFICATIONS_PUBLIC_BASE_URL",
                "PENSION_PUBLIC_BASE_URL", "GATEWAY_WEB_APP_URL",
                "BENEFITS_APPLE_WEB_SERVICE_URL", "AUTH_MCONNECT_REDIRECT_URI",
                "AUTH_MCONNECT_DISCOVERY_URL")
-KEY_FILES = ("AUTH_SIGNING_KEY_FILE", "BENEFITS_CARD_KEY_FILE", "BENEFITS_SECRET_KEY_FILE")
+KEY_FILES = ("AUTH_SIGNING_KEY_FILE", "AUTH_FACTOR_KEY_FILE", "BENEFITS_CARD_KEY_FILE",
+             "BENEFITS_SECRET_KEY_FILE")
 WALLET_FILES = ("BENEFITS_APPLE_PASS_CERT_FILE", "BENEFITS_APPLE_PASS_KEY_FILE",
                 "BENEFITS_APPLE_WWDR_CERT_FILE", "BENEFITS_APPLE_AUTH_SECRET_FILE",
                 "BENEFITS_GOOGLE_KEY_FILE")
@@ -107,6 +108,11 @@ def _keys(s: Mapping[str, Any]) -> Iterator[Problem]:
             yield name, "a key `make run` generated (marked .development)"
 
 
+def _staff_factor(s: Mapping[str, Any]) -> Iterator[Problem]:
+    if s.get("AUTH_DEVELOPMENT_FACTOR") is True:
+        yield "AUTH_DEVELOPMENT_FACTOR", "the documented development TOTP secret is accepted"
+
+
 def _wallet(s: Mapping[str, Any]) -> Iterator[Problem]:
     if "BENEFITS_WALLET_DIR" not in s:
         return
@@ -121,7 +127,8 @@ def _wallet(s: Mapping[str, Any]) -> Iterator[Problem]:
 
 
 RULES: tuple[Callable[[Mapping[str, Any]], Iterator[Problem]], ...] = (
-    _broker, _databases, _storage, _smtp, _public_urls, _cookies, _keys, _wallet)
+    _broker, _databases, _storage, _smtp, _public_urls, _cookies, _keys, _staff_factor,
+    _wallet)
 
 
 def development_defaults(settings: Any) -> list[Problem]:

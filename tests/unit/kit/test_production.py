@@ -83,6 +83,11 @@ def test_cookies_without_secure():
     assert names({"GATEWAY_COOKIE_SECURE": True}) == []
 
 
+def test_the_development_staff_factor():
+    assert names({"AUTH_DEVELOPMENT_FACTOR": True}) == ["AUTH_DEVELOPMENT_FACTOR"]
+    assert names({"AUTH_DEVELOPMENT_FACTOR": False}) == []
+
+
 def test_keys_make_run_generated(tmp_path):
     from deploy.suite import dev_keys
 
