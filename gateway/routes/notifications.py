@@ -28,6 +28,9 @@ class Alert(Schema):
     title = fields.String()
     body = fields.String()
     resource = fields.Nested(Resource, allow_none=True)
+    link = fields.String(allow_none=True, metadata={
+        "description": "path in the web app where the member acts on what the alert is "
+                       "about (/requests/<id>, /documents/<id>, /card), or null"})
     created_at = fields.String(metadata={"format": "date-time"})
     read = fields.Boolean()
     read_at = fields.String(allow_none=True, metadata={"format": "date-time"})

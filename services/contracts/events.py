@@ -138,6 +138,8 @@ class RequestStatusChangedV1(EventData):
     to = fields.String(required=True, validate=validate.OneOf(
         [s for s in STATUSES if s != "draft"]))
     at = _at()
+    # who moved it (absent from events published before it was added)
+    by = fields.String(validate=validate.OneOf(["member", "agent", "system"]))
     note = fields.String(required=True, allow_none=True)
 
 

@@ -67,8 +67,10 @@ def addressee(session: DbSession, member_id: str) -> Member:
         member_id=member_id, first_name="", language="fr", email=None, email_validated=False)
 
 
-def member(session: DbSession, member_id: str) -> Member:
-    found = session.get(Member, member_id)
+def member(session: DbSession, member_id: str, lock: bool = False) -> Member:
+    """The member's copy; `lock` holds it until commit, so that one member's alerts
+    about the same thing are decided one at a time."""
+    found = session.get(Member, member_id, with_for_update=lock)
     if found is None:
         raise MemberNotKnownYet(member_id)
     return found
@@ -97,14 +99,50 @@ def notify(tx: UnitOfWork, renderer: Renderer, member_id: str, *, kind: str, cat
                   resource_id=str(resource[1]) if resource else None,
                   created_at=created_at or now())
     tx.session.add(alert)
-    tx.session.add(PushMessage(id=str(uuid.uuid4()), member_id=member_id, alert_id=alert.id,
-                               title=alert.title, state="not_configured", created_at=now()))
-    if (email_kind and who.email and who.email_validated
-            and email_wanted(tx.session, member_id, category)):
-        emails.queue(tx.session, renderer, to=who.email, member_id=member_id, kind=email_kind,
-                     language=who.language,
-                     params={"first_name": who.first_name, **(email_params or params)})
+    _push_and_email(tx, renderer, who, alert, email_kind, email_params or params)
     return alert
+
+
+def rewrite(tx: UnitOfWork, renderer: Renderer, alert: Alert, params: dict[str, Any],
+            email_kind: str | None = None,
+            email_params: dict[str, Any] | None = None) -> Alert:
+    """The alert now tells of something newer (the same thing moved on): new texts,
+    pushed again, and its e-mail when the news deserves one."""
+    who = member(tx.session, alert.member_id)
+    rendered = renderer.alert(alert.kind, who.language, params)
+    alert.title, alert.body = rendered.title, rendered.body
+    _push_and_email(tx, renderer, who, alert, email_kind, email_params or params)
+    return alert
+
+
+def _push_and_email(tx: UnitOfWork, renderer: Renderer, who: Member, alert: Alert,
+                    email_kind: str | None, params: dict[str, Any]) -> None:
+    tx.session.add(PushMessage(id=str(uuid.uuid4()), member_id=who.member_id,
+                               alert_id=alert.id, title=alert.title, state="not_configured",
+                               created_at=now()))
+    if (email_kind and who.email and who.email_validated
+            and email_wanted(tx.session, who.member_id, alert.category)):
+        emails.queue(tx.session, renderer, to=who.email, member_id=who.member_id,
+                     kind=email_kind, language=who.language,
+                     params={"first_name": who.first_name, **params})
+
+
+def recent_unread(session: DbSession, member_id: str, kind: str, resource: tuple[str, str],
+                  since: dt.datetime) -> Alert | None:
+    """The newest unread alert of this kind about this resource created since `since`."""
+    return session.scalars(sa.select(Alert).where(
+        Alert.member_id == member_id, Alert.kind == kind, Alert.read_at.is_(None),
+        Alert.resource_type == resource[0], Alert.resource_id == str(resource[1]),
+        Alert.created_at >= since).order_by(Alert.created_at.desc()).limit(1)).first()
+
+
+# Where in the web app the member acts on what an alert is about.
+LINKS = {"request": "/requests/{id}", "document": "/documents/{id}", "card": "/card"}
+
+
+def link(alert: Alert) -> str | None:
+    pattern = LINKS.get(alert.resource_type or "")
+    return pattern.format(id=alert.resource_id) if pattern else None
 
 
 def alert_view(alert: Alert) -> dict[str, Any]:

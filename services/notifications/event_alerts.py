@@ -3,10 +3,12 @@ and an e-mail when the member wants one (security alerts are always e-mailed).""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from services.kit.db import UnitOfWork
 from services.notifications import alerts, emails
+from services.notifications.models import Alert
 from services.notifications.rendering import Renderer
 
 
@@ -67,13 +69,58 @@ def payment_made(tx: UnitOfWork, renderer: Renderer, envelope: dict[str, Any]) -
                   category="payments", params=data, resource=("payment", data["payment_id"]))
 
 
+# A request's moves that are e-mailed as well (the member must act, or it is over);
+# received and in progress stay in the member's space.
+EMAILED_MOVES = frozenset({"needs_information", "completed", "rejected"})
+# The system's moves this close to an unread alert about the same request share it.
+QUICK_MOVES = dt.timedelta(seconds=10)
+
+
+def newer(moved_at: dt.datetime, recent: Alert) -> bool:
+    """Events arrive in no set order: the move with the latest time is the one shown."""
+    return recent.moved_at is None or moved_at > recent.moved_at
+
+
+def told_in(recent: Alert | None, moved_at: dt.datetime, moved_by: str | None) -> str:
+    """How a move is told: "own" (an alert of its own), "replace" (the recent unread
+    alert about the request now tells of it) or "covered" (a later move is already
+    told there). The system's quick moves share one alert, the latest move shown (an
+    automatic certificate goes from received to completed in seconds); a member's or an
+    agent's move keeps an alert of its own, unless a later move by the system is already
+    shown (it arrived first: in order, it would have replaced this one)."""
+    if recent is None:
+        return "own"
+    if moved_by == "system":
+        return "replace" if newer(moved_at, recent) else "covered"
+    if recent.moved_by == "system" and not newer(moved_at, recent):
+        return "covered"
+    return "own"
+
+
 def request_status_changed(tx: UnitOfWork, renderer: Renderer,
                            envelope: dict[str, Any]) -> None:
     data = envelope["data"]
-    alerts.notify(tx, renderer, envelope["member_id"], kind="request_status",
-                  category="requests",
-                  params={"type": data["type"], "to": data["to"], "note": data.get("note")},
-                  resource=("request", data["request_id"]))
+    member_id, request_id = envelope["member_id"], data["request_id"]
+    moved_at = dt.datetime.fromisoformat(data["at"])
+    moved_by = data.get("by")
+    params = {"type": data["type"], "to": data["to"], "note": data.get("note")}
+    email_kind = "request_status" if data["to"] in EMAILED_MOVES else None
+    email_params = {**params, "request_url": renderer.page(f"/requests/{request_id}")}
+    alerts.member(tx.session, member_id, lock=True)  # one move of a member at a time
+    recent = alerts.recent_unread(tx.session, member_id, "request_status",
+                                  ("request", request_id), since=alerts.now() - QUICK_MOVES)
+    how = told_in(recent, moved_at, moved_by)
+    if how == "covered":
+        return
+    if how == "replace":
+        alerts.rewrite(tx, renderer, recent, params, email_kind, email_params)
+        recent.moved_at, recent.moved_by = moved_at, moved_by
+        return
+    alert = alerts.notify(tx, renderer, member_id, kind="request_status",
+                          category="requests", params=params,
+                          resource=("request", request_id),
+                          email_kind=email_kind, email_params=email_params)
+    alert.moved_at, alert.moved_by = moved_at, moved_by
 
 
 def document_received(tx: UnitOfWork, renderer: Renderer, envelope: dict[str, Any]) -> None:

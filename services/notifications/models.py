@@ -44,6 +44,9 @@ class Alert(Base):
     resource_id: Mapped[str | None] = mapped_column(sa.String(100))
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=_now)
     read_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # for a request's alert: the move it tells of (its time, and member | agent | system)
+    moved_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    moved_by: Mapped[str | None] = mapped_column(sa.String(20))
 
 
 class Preference(Base):

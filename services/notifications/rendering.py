@@ -4,6 +4,8 @@ Texts live in ``templates/`` rather than in code so they can be reviewed and
 corrected without touching the domain logic. Every kind has one file per language:
 
 * ``alerts/<lang>/<kind>.txt`` with a ``title`` and a ``body`` block;
+* ``requests/<lang>.txt``: the macros that say a request's status, agreed with its
+  type's noun (``request_nouns.py``);
 * ``email/<lang>/<kind>.txt`` (``subject`` and ``content`` blocks, extending
   ``email/layout.txt``) and ``email/<lang>/<kind>.html`` (``content`` block, extending
   ``email/layout.html``, the one inline-styled HTML layout).
@@ -34,6 +36,8 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
+from services.notifications.request_nouns import request_noun
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
@@ -54,6 +58,7 @@ EMAIL_KINDS: frozenset[str] = frozenset(
         "password_reset_request",
         "email_changed_old_address",
         "generic",
+        "request_status",
     }
 )
 # Category of each built-in alert kind (a `generic` alert's category comes from its
@@ -159,12 +164,17 @@ class Renderer:
         self.env.filters["local_datetime"] = _local_datetime
         self.env.filters["local_date"] = _local_date
         self.env.filters["amount"] = _amount
+        self.env.globals["request_noun"] = request_noun
 
     def link(self, path: str, token: str) -> str:
         """A portal URL carrying a one-time token (the whole token is quoted)."""
         if not path.startswith("/"):
             path = "/" + path
         return f"{self.public_base_url}{path}?token={quote(token, safe='')}"
+
+    def page(self, path: str) -> str:
+        """A portal URL without a token (what an alert or e-mail is about)."""
+        return f"{self.public_base_url}/{path.lstrip('/')}"
 
     def alert(self, kind: str, language: str, params: dict[str, Any]) -> RenderedAlert:
         """Title and body of an alert shown in the member's space."""

@@ -10,7 +10,9 @@ import uuid
 import pytest
 from pypdf import PdfReader
 
-from tests.support import assert_problem, new_member, wait_for_alert
+from tests.support import assert_problem, new_member, wait_for_alert, wait_for_mail
+
+BASE_URL = "https://app.example.mc"  # NOTIFICATIONS_PUBLIC_BASE_URL in tests.support
 
 
 @pytest.fixture
@@ -46,6 +48,11 @@ def wait_for_request_alert(api, token, request_id, text, timeout=10.0):
                 return item
         assert time.monotonic() < deadline, f"no alert about {request_id} saying {text!r}"
         time.sleep(0.1)
+
+
+def request_alerts(api, token, request_id):
+    items = api.get("/api/v1/me/notifications?limit=100", token).json()["items"]
+    return [i for i in items if i["resource"] == {"type": "request", "id": request_id}]
 
 
 def create(api, token, kind, params=None, key=None):
@@ -111,7 +118,7 @@ def test_idempotency_key_makes_one_request(api, member):
     assert sum(i["type"] == "affiliation_certificate" for i in listed) == 1
 
 
-def test_agent_lifecycle_with_alerts_and_a_reply(api, member, agent):
+def test_agent_lifecycle_with_alerts_and_a_reply(api, suite, member, agent):
     r = create(api, member["token"], "data_correction",
                {"field": "last_name", "new_value": "Martin", "reason": "Marriage"})
     request_id = r.json()["id"]
@@ -129,6 +136,14 @@ def test_agent_lifecycle_with_alerts_and_a_reply(api, member, agent):
                                    "Send the marriage certificate.")
     assert alert["resource"] == {"type": "request", "id": request_id}
     assert alert["kind"] == "request_status" and alert["category"] == "requests"
+    assert alert["link"] == f"/requests/{request_id}"
+    # it is e-mailed too (on by default), with the note and a link to the request
+    mail = wait_for_mail(suite.mail_dir, member["email"], f"{BASE_URL}/requests/{request_id}")
+    assert "Send the marriage certificate." in mail.get_body(("plain",)).get_content()
+    assert mail["Subject"] == "Informations demandées"
+    # the agent's moves each keep their alert: received, in progress, information needed
+    assert [a["title"] for a in request_alerts(api, member["token"], request_id)] == [
+        "Informations demandées", "Demande en cours de traitement", "Demande reçue"]
     # the member cannot cancel now, but can reply
     assert_problem(api.post(f"/api/v1/requests/{request_id}/cancel", member["token"]),
                    409, "transition_not_allowed")
@@ -218,3 +233,29 @@ def test_a_tax_statement_covers_a_year_older_than_the_listing_window(api, rpc, m
                       {"from": "2010-01-01", "to": "2021-01-01"})
     body = assert_problem(too_long, 422, "validation_failed")
     assert [e["field"] for e in body["errors"]] == ["params.to"]
+
+
+def test_an_instant_certificate_leaves_one_alert_and_one_email(api, suite, member):
+    """Received, in progress and completed by the system within seconds: one alert,
+    the latest move's, and the e-mail of the completion with a link to the request."""
+    r = create(api, member["token"], "affiliation_certificate")
+    request_id = r.json()["id"]
+    wait_status(api, member["token"], request_id, "completed")
+    link = f"{BASE_URL}/requests/{request_id}"
+    mail = wait_for_mail(suite.mail_dir, member["email"], link)
+    assert mail["Subject"] == "Demande traitée"
+    text = mail.get_body(("plain",)).get_content()
+    assert "Votre attestation d'affiliation : elle est traitée." in text
+    wait_for_request_alert(api, member["token"], request_id, "elle est traitée")
+    time.sleep(1.0)  # (a late event of the same request would come in this while)
+    alerts = request_alerts(api, member["token"], request_id)
+    assert len(alerts) == 1, alerts
+    assert alerts[0]["title"] == "Demande traitée" and alerts[0]["read"] is False
+    assert alerts[0]["link"] == f"/requests/{request_id}"
+    # received and in progress were not e-mailed: the one message is the completion's
+    import email
+    import email.policy
+    subjects = [m["Subject"] for m in (
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in suite.mail_dir.glob("*.eml")) if member["email"] in str(m["To"])]
+    assert subjects == ["Demande traitée"]

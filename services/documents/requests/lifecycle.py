@@ -91,5 +91,5 @@ def _record(tx: UnitOfWork, req: Request, before: str | None, target: str,
         # a draft is private until submitted: creating or cancelling one is not news
         tx.emit("requests.status_changed", member_id=req.member_id, data={
             "request_id": req.id, "type": req.type, "from": before, "to": target,
-            "at": req.updated_at.isoformat(), "note": note if target in (
-                "needs_information", "rejected") else None})
+            "at": req.updated_at.isoformat(), "by": tx.context.actor_type,
+            "note": note if target in ("needs_information", "rejected") else None})

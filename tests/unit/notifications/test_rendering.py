@@ -51,6 +51,9 @@ EMAIL_PARAMS: dict[str, dict[str, object]] = {
                                   "new_email_masked": "m***@e***.mc"},
     "generic": {"first_name": "Marie", "title": "Attestation disponible",
                 "body": "Votre attestation de droits est disponible.\nBonne journée."},
+    "request_status": {"first_name": "Marie", "type": "career_statement", "to": "rejected",
+                       "note": "Pièce illisible.",
+                       "request_url": f"{BASE_URL}/requests/0f5c3a52"},
 }
 # a parameter each kind cannot do without (first_name is optional)
 REQUIRED: dict[str, str] = {
@@ -67,6 +70,7 @@ REQUIRED: dict[str, str] = {
     "email_changed_old_address": "new_email_masked",
     "generic": "body",
 }
+EMAIL_REQUIRED = {**REQUIRED, "request_status": "request_url"}
 SECURITY_LINE = {
     "fr": "Ne communiquez jamais votre mot de passe : nos agents ne vous le demanderont jamais.",
     "en": "Never share your password: the fund's agents will never ask for it.",
@@ -225,7 +229,7 @@ def test_missing_alert_parameter_raises(renderer: Renderer, kind: str) -> None:
 @pytest.mark.parametrize("kind", sorted(EMAIL_KINDS))
 def test_missing_email_parameter_raises(renderer: Renderer, kind: str) -> None:
     params = dict(EMAIL_PARAMS[kind])
-    del params[REQUIRED[kind]]
+    del params[EMAIL_REQUIRED[kind]]
     with pytest.raises(UndefinedError):
         renderer.email(kind, "en", params)
 
