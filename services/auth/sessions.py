@@ -124,11 +124,26 @@ def record_connection(person: Person, method: str) -> dt.datetime | None:
     return previous
 
 
+def forget_older_connections(tx: UnitOfWork, tokens: TokenSettings, person: Person,
+                             previous: dt.datetime | None) -> int:
+    """The notice keeps a connection "until my next visit": at each login, the member's
+    sessions that ended before the previous visit began are removed (the previous visit
+    stays, to be shown; active sessions stay while active). A session ended less than an
+    access token's life ago stays too: the gateway's revocation view reads it."""
+    if previous is None:
+        return 0
+    before = min(previous, now() - dt.timedelta(seconds=tokens.access_ttl + 60))
+    return tx.session.execute(sa.delete(Session).where(
+        Session.person_id == person.id, Session.ended_at.is_not(None),
+        Session.ended_at < before)).rowcount
+
+
 def member_login(tx: UnitOfWork, tokens: TokenSettings, person: Person, client: str,
                  method: str) -> dict[str, Any]:
     """Open a member session, record the connection and answer with tokens."""
     sess = open_session(tx, tokens, client=client, method=method, person=person)
     previous = record_connection(person, method)
+    forget_older_connections(tx, tokens, person, previous)
     answer = issue_tokens(tx, tokens, sess, member_claims(person, sess))
     tx.emit("auth.member_logged_in", member_id=person.id,
             data={"session_id": sess.id, "client": client, "method": method,

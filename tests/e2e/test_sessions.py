@@ -235,3 +235,43 @@ def test_agent_logout(api, suite):
         wait_refused_agent = api.get(
             "/api/v1/agent/members/00000000-0000-0000-0000-000000000000", token)
     assert_problem(wait_refused_agent, 401, "session_ended")
+
+
+def test_a_login_forgets_the_connections_before_the_previous_visit(api, suite, rpc, test_env):
+    """The notice: connections are kept "until my next visit, or at most 2 years"; the
+    previous visit stays, to be shown."""
+    import sqlalchemy as sa
+
+    member = new_member(rpc)
+    engine = sa.create_engine(test_env["AUTH_DATABASE_URL"])
+
+    def visit(days_ago: int) -> str:
+        """A login, its logout, and both moved `days_ago` into the past."""
+        tokens = api.login(member["identifier"], member["password"])
+        assert api.post("/api/v1/auth/logout", tokens["access_token"]).status_code == 204
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "UPDATE sessions SET created_at = now() - make_interval(days => :d), "
+                "ended_at = now() - make_interval(days => :d) + interval '1 hour' "
+                "WHERE id = :s"), {"d": days_ago, "s": tokens["session_id"]})
+            conn.execute(sa.text(
+                "UPDATE persons SET last_login_at = now() - make_interval(days => :d) "
+                "WHERE id = :m"), {"d": days_ago, "m": member["member_id"]})
+        return tokens["session_id"]
+
+    def kept() -> set[str]:
+        with engine.connect() as conn:
+            return {str(i) for i in conn.execute(sa.text(
+                "SELECT id FROM sessions WHERE person_id = :m"),
+                {"m": member["member_id"]}).scalars()}
+
+    try:
+        first = visit(3)
+        second = visit(2)  # (its login kept the first: it was the previous visit then)
+        assert {first, second} <= kept()
+        third = api.login(member["identifier"], member["password"])
+        assert first not in kept()  # ended before the previous visit: forgotten
+        assert {second, third["session_id"]} <= kept()  # the previous visit, and now
+        assert third["previous_login_at"] is not None
+    finally:
+        engine.dispose()
