@@ -151,6 +151,7 @@ def alert_view(alert: Alert) -> dict[str, Any]:
         "title": alert.title, "body": alert.body,
         "resource": ({"type": alert.resource_type, "id": alert.resource_id}
                      if alert.resource_type else None),
+        "link": link(alert),
         "created_at": alert.created_at.isoformat(),
         "read": alert.read_at is not None,
         "read_at": alert.read_at.isoformat() if alert.read_at else None,

@@ -64,3 +64,23 @@ def test_a_member_id_that_is_not_a_uuid_is_no_member(value):
 def test_a_member_id_is_canonical():
     assert alerts.member_key(MEMBER.upper()) == MEMBER
     assert alerts.check_member_id(MEMBER.upper()) == MEMBER
+
+
+@pytest.mark.parametrize(("resource", "expected"), [
+    (("request", "0f5c3a52"), "/requests/0f5c3a52"),
+    (("document", "5b9e2c4a"), "/documents/5b9e2c4a"),
+    (("card", "any"), "/card"),
+    (("payment", "p1"), None),
+    (None, None),
+])
+def test_alerts_the_member_acts_on_carry_a_link(resource, expected) -> None:
+    import datetime as dt
+
+    from services.notifications.alerts import alert_view
+    from services.notifications.models import Alert
+
+    alert = Alert(id="a", category="requests", kind="generic", title="t", body="b",
+                  resource_type=resource[0] if resource else None,
+                  resource_id=resource[1] if resource else None,
+                  created_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    assert alert_view(alert)["link"] == expected
