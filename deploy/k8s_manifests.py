@@ -99,13 +99,11 @@ def secret_env(name: str, secret: str, key: str, optional: bool = False) -> dict
     return {"name": name, "valueFrom": {"secretKeyRef": ref}}
 
 
-def health_probe(service: str, period: int, failures: int) -> dict[str, Any]:
-    return {"exec": {"command": ["python", "-m", "services.kit.health", service]},
-            "periodSeconds": period, "timeoutSeconds": 15, "failureThreshold": failures}
+METRICS_PORT = 9100  # /metrics, /livez, /readyz of every process (services.kit.probes)
 
 
-def http_probe(path: str, period: int, failures: int) -> dict[str, Any]:
-    return {"httpGet": {"path": path, "port": "http"}, "periodSeconds": period,
+def http_probe(path: str, period: int, failures: int, port: str = "metrics") -> dict[str, Any]:
+    return {"httpGet": {"path": path, "port": port}, "periodSeconds": period,
             "timeoutSeconds": 5, "failureThreshold": failures}
 
 
@@ -120,6 +118,7 @@ def deployment(service: str, spec: dict[str, Any]) -> dict[str, Any]:
         secret_env("AMQP_PASSWORD", f"memberspace-{service}-amqp", "password"),
         {"name": "AMQP_URI",
          "value": f"amqp://$(AMQP_USERNAME):$(AMQP_PASSWORD)@{AMQP_HOST}:5672/{AMQP_VHOST}"},
+        {"name": "METRICS_PORT", "value": str(METRICS_PORT)},
     ]
     if spec["database"]:
         env += [secret_env("DB_USERNAME", f"memberspace-{service}-db", "username"),
@@ -151,16 +150,14 @@ def deployment(service: str, spec: dict[str, Any]) -> dict[str, Any]:
                       "limits": {"memory": spec["memory"][1]}},
         "securityContext": container_security(), "volumeMounts": mounts,
     }
+    container["ports"] = [{"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}]
     if service == "gateway":
-        container["ports"] = [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
-        container["startupProbe"] = http_probe("/health/live", 5, 24)
-        container["livenessProbe"] = http_probe("/health/live", 15, 4)
-        container["readinessProbe"] = http_probe("/health", 10, 3)
-    else:
-        # startup: a first instance copies auth's members before it answers (minutes)
-        container["startupProbe"] = health_probe(service, 10, 60)
-        container["livenessProbe"] = health_probe(service, 30, 4)
-        container["readinessProbe"] = health_probe(service, 15, 2)
+        container["ports"].insert(0, {"name": "http", "containerPort": 8000, "protocol": "TCP"})
+    # /livez: the broker consumer connection is up; /readyz: and the database answers; no
+    # RPC round trip per probe. Startup: a first instance copies auth's members (minutes).
+    container["startupProbe"] = http_probe("/livez", 10, 60)
+    container["livenessProbe"] = http_probe("/livez", 10, 3)
+    container["readinessProbe"] = http_probe("/readyz", 10, 2)
     init: list[dict[str, Any]] = []
     base_init = {"image": f"memberspace/{service}", "env": env, "envFrom": env_from,
                  "securityContext": container_security(),

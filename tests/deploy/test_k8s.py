@@ -99,12 +99,15 @@ def test_each_service_runs_its_image_with_probes_migrations_and_a_grace_period(o
         assert pod["terminationGracePeriodSeconds"] == k8s.GRACE_SECONDS
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             assert probe in container, (service, probe)
+        # the probes are the process's own HTTP endpoints on METRICS_PORT, no RPC per probe
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert ports["metrics"] == int(env["METRICS_PORT"]) == k8s.METRICS_PORT
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+        assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
         if service == "gateway":
-            assert container["readinessProbe"]["httpGet"]["path"] == "/health"
+            assert ports["http"] == 8000
             continue
-        health = ["python", "-m", "services.kit.health", service]
-        assert container["readinessProbe"]["exec"]["command"] == health
-        assert container["livenessProbe"]["exec"]["command"] == health
         init = {c["name"]: c["command"] for c in pod["initContainers"]}
         assert init["migrate"] == ["python", "-m", "services.kit.migrate", service]
         assert init["wait-for-topology"][-2:] == ["wait", spec["class"]]
