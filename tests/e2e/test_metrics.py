@@ -46,7 +46,10 @@ def test_every_process_answers_its_probes(suite):
 def test_the_probe_port_is_not_the_public_port(suite):
     assert str(METRICS_PORTS["gateway"]) != TEST_ENV["port"]
     gateway = f"http://127.0.0.1:{TEST_ENV['port']}"
-    assert requests.get(gateway + "/metrics", timeout=10).status_code == 404
+    public = requests.get(gateway + "/metrics", timeout=10)
+    # outside /api/ the public port serves the web app (a page), never the series
+    assert "# TYPE" not in public.text and "# HELP" not in public.text
+    assert not public.headers["Content-Type"].startswith("text/plain")
 
 
 def test_series_move_after_calls(suite, api, rpc):
