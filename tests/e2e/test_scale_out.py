@@ -18,6 +18,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.kit.identities import service_user
 from services.kit.rpc import consumer_count
 from tests.support import new_member, test_port, wait_for_alert, wait_for_mail
 
@@ -39,7 +40,9 @@ def second_instances(suite):
     started = {}
     try:
         for name, path in PATHS.items():
-            env = {**suite.service_env(name), "METRICS_PORT": str(EXTRA_PORTS[name])}
+            env = {**suite.service_env(name), "METRICS_PORT": str(EXTRA_PORTS[name]),
+                   # the same broker user as the first instance: one service, two processes
+                   "AMQP_URI": suite.identity_uri(service_user(name))}
             log = open(suite.log_dir / f"{name}-2.log", "ab")
             started[name] = subprocess.Popen(
                 [sys.executable, "-m", "services.kit.runner", path], env=env, cwd=ROOT,
