@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import SLOT, TEST_NAME, suite_overrides, test_port
+from tests.support import SLOT, TEST_NAME, harness_uri, suite_overrides, test_port
 from webtests.support import AXE, CHROMIUM, DESKTOP, ROOT
 
 WEB_NAME = f"memberspace_web{SLOT or ''}"
@@ -53,7 +53,8 @@ def web_env(var: Path) -> dict[str, str]:
            for k, v in suite_overrides(var / "keys" / "auth-signing-ed25519.pem").items()}
     gateway = f"http://127.0.0.1:{GATEWAY_PORT}"
     env.update({
-        "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{WEB_NAME}",
+        # the tests' own broker user on this run's vhost (each service logs in as its own)
+        "AMQP_URI": harness_uri(WEB_NAME),
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{GATEWAY_PORT}",
         "BENEFITS_APPLE_WEB_SERVICE_URL": f"{gateway}/api/v1/wallet/apple",
         "GATEWAY_WEB_APP_URL": f"{gateway}/",
@@ -103,10 +104,9 @@ def suite(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def rpc(suite):
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.kit.client import RpcClient
 
-    with ClusterRpcProxy({"AMQP_URI": suite.env["AMQP_URI"], "serializer": "json"},
-                         timeout=30) as proxy:
+    with RpcClient(suite.env["AMQP_URI"], timeout=30) as proxy:
         yield proxy
 
 
