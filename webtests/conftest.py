@@ -67,6 +67,8 @@ def web_env(var: Path) -> dict[str, str]:
     env.pop("DOCUMENTS_EXTERNAL_TYPES")  # the suite's own pension types (no test service)
     env.pop("AUTH_MCONNECT_REDIRECT_URI")
     env.pop("GATEWAY_PASSWORD_CHECK_LIMIT_PER_IP", None)
+    for name in [k for k in env if k.endswith("_METRICS_PORT")]:
+        env.pop(name)  # no probe ports: tests/'s would meet this run's own ports
     env.update({k: v for k, v in dev_keys(var).items()})
     return env
 
